@@ -1,0 +1,32 @@
+//! The classic MNIST convolutional network from the CNN lecture, as a Burn 0.22 module.
+//!
+//! ```text
+//! input 28x28x1
+//!   conv1 32@3x3, stride 1, valid  -> floor((28-3)/1)+1 = 26  -> 26x26x32   (32*(3*3*1)+32   =     320)
+//!   activation (ReLU or leaky ReLU)
+//!   max-pool 2x2, stride 2         -> floor((26-2)/2)+1 = 13  -> 13x13x32
+//!   conv2 64@3x3, stride 1, valid  -> floor((13-3)/1)+1 = 11  -> 11x11x64   (64*(3*3*32)+64  =  18,496)
+//!   activation
+//!   max-pool 2x2, stride 2         -> floor((11-2)/2)+1 = 5   -> 5x5x64
+//!   flatten                        -> 5*5*64 = 1600
+//!   dense 512 + activation + dropout                           (1600*512+512   = 819,712)
+//!   dense 10 (logits; softmax gives probabilities)             (512*10+10      =   5,130)
+//!                                                               total            843,658
+//! ```
+//!
+//! This crate holds only the module and its configuration: no data loading, no training. It
+//! depends on `burn` without any backend or autodiff, so inference code can use it as it is;
+//! the backend is chosen at runtime through the [`burn::tensor::Device`] passed to
+//! [`MnistCnnConfig::init`].
+
+mod config;
+mod network;
+pub mod shape;
+mod summary;
+
+pub use config::{Activation, InvalidConfig, MnistCnnConfig, Padding, ParseError, Pooling};
+pub use network::{Act, FeatureMaps, MnistCnn, Pool};
+pub use summary::{LayerSummary, Summary};
+
+/// Side length of an MNIST image, in pixels.
+pub const IMAGE_SIZE: usize = 28;

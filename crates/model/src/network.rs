@@ -1,0 +1,193 @@
+//! The module itself: two convolution blocks, then a two-layer classifier.
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
+use burn::nn::{
+    Dropout, DropoutConfig, LeakyReluConfig, Linear, LinearConfig, PaddingConfig2d, Relu,
+};
+use burn::tensor::activation::softmax;
+use burn::tensor::{Device, Tensor};
+
+use crate::config::{Activation, InvalidConfig, MnistCnnConfig, Padding, Pooling};
+use crate::shape::{POOL_SIZE, Shapes};
+
+/// The lecture's CNN. Build it with [`MnistCnnConfig::init`].
+///
+/// Fields are public so that tools (the feature-map renderer, exporters) can reach the
+/// individual layers; [`MnistCnn::forward`] is all most code needs.
+#[derive(Module, Debug)]
+pub struct MnistCnn {
+    /// 1 -> `conv1_filters` channels.
+    pub conv1: Conv2d,
+    /// `conv1_filters` -> `conv2_filters` channels.
+    pub conv2: Conv2d,
+    /// 2x2, stride 2; shared by both blocks (it holds no parameters).
+    pub pool: Pool,
+    /// Flattened features -> hidden units.
+    pub fc1: Linear,
+    /// Hidden units -> classes.
+    pub fc2: Linear,
+    /// Applied to the hidden features while training only.
+    pub dropout: Dropout,
+    /// Applied after each convolution and after `fc1`.
+    pub activation: Act,
+}
+
+/// The configured pooling layer.
+#[derive(Module, Debug)]
+pub enum Pool {
+    /// Max pooling.
+    Max(MaxPool2d),
+    /// Average pooling.
+    Avg(AvgPool2d),
+}
+
+/// The configured activation layer.
+#[derive(Module, Debug)]
+pub enum Act {
+    /// ReLU.
+    Relu(Relu),
+    /// Leaky ReLU.
+    LeakyRelu(burn::nn::LeakyRelu),
+}
+
+/// Post-activation outputs of both convolutions, for visualisation.
+#[derive(Debug, Clone)]
+pub struct FeatureMaps {
+    /// `[batch, conv1_filters, 26, 26]` for the default network.
+    pub conv1: Tensor<4>,
+    /// `[batch, conv2_filters, 11, 11]` for the default network.
+    pub conv2: Tensor<4>,
+}
+
+impl MnistCnnConfig {
+    /// Builds the module with freshly initialised weights on `device`.
+    ///
+    /// # Panics
+    /// If the configuration is invalid; call [`MnistCnnConfig::validate`] first on
+    /// configurations that come from users.
+    pub fn init(&self, device: &Device) -> MnistCnn {
+        if let Err(err) = self.validate() {
+            panic!("invalid MnistCnnConfig: {err}");
+        }
+        let shapes = Shapes::of(self);
+        let k = self.kernel_size;
+        let padding = match self.padding {
+            Padding::Valid => PaddingConfig2d::Valid,
+            Padding::Same => PaddingConfig2d::Same,
+        };
+        let window = [POOL_SIZE, POOL_SIZE];
+        MnistCnn {
+            conv1: Conv2dConfig::new([1, self.conv1_filters], [k, k])
+                .with_padding(padding.clone())
+                .init(device),
+            conv2: Conv2dConfig::new([self.conv1_filters, self.conv2_filters], [k, k])
+                .with_padding(padding)
+                .init(device),
+            pool: match self.pooling {
+                Pooling::Max => Pool::Max(MaxPool2dConfig::new(window).init()),
+                Pooling::Avg => Pool::Avg(AvgPool2dConfig::new(window).init()),
+            },
+            fc1: LinearConfig::new(shapes.flatten, self.hidden_units).init(device),
+            fc2: LinearConfig::new(self.hidden_units, self.num_classes).init(device),
+            dropout: DropoutConfig::new(self.dropout).init(),
+            activation: match self.activation {
+                Activation::Relu => Act::Relu(Relu::new()),
+                Activation::LeakyRelu { slope } => {
+                    Act::LeakyRelu(LeakyReluConfig::new().with_negative_slope(slope).init())
+                }
+            },
+        }
+    }
+
+    /// Checks that the configuration describes a network that can be built.
+    pub fn validate(&self) -> Result<(), InvalidConfig> {
+        let fail = |reason: String| Err(InvalidConfig(reason));
+        for (name, value) in [
+            ("conv1_filters", self.conv1_filters),
+            ("conv2_filters", self.conv2_filters),
+            ("kernel_size", self.kernel_size),
+            ("hidden_units", self.hidden_units),
+            ("num_classes", self.num_classes),
+        ] {
+            if value == 0 {
+                return fail(format!("{name} must be at least 1"));
+            }
+        }
+        if self.padding == Padding::Same && self.kernel_size.is_multiple_of(2) {
+            return fail(format!(
+                "'same' padding needs an odd kernel_size, got {}",
+                self.kernel_size
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return fail(format!("dropout must be in [0, 1), got {}", self.dropout));
+        }
+        if let Activation::LeakyRelu { slope } = self.activation
+            && !slope.is_finite()
+        {
+            return fail(format!("leaky-relu slope must be finite, got {slope}"));
+        }
+        // Walk the sides by hand: a kernel larger than its input must be an error, not an
+        // arithmetic underflow.
+        let mut side = crate::IMAGE_SIZE;
+        for stage in ["conv1", "conv2"] {
+            if self.padding == Padding::Valid && side < self.kernel_size {
+                return fail(format!(
+                    "kernel_size {} does not fit the {side}x{side} input of {stage}",
+                    self.kernel_size
+                ));
+            }
+            side = crate::shape::conv_output_side(side, self.kernel_size, self.padding);
+            if side < POOL_SIZE {
+                return fail(format!(
+                    "the {side}x{side} output of {stage} is too small to pool"
+                ));
+            }
+            side = crate::shape::pool_output_side(side);
+        }
+        Ok(())
+    }
+}
+
+impl MnistCnn {
+    /// Class scores (logits) for a batch: `[batch, 1, 28, 28]` -> `[batch, num_classes]`.
+    ///
+    /// Images are expected normalised the way the `data` crate's batcher does it.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        let maps = self.features(images);
+        let x = self.pool(maps.conv2);
+        // flatten: [B, C, H, W] -> [B, C*H*W] (1600 for the default network)
+        let x = x.flatten::<2>(1, 3);
+        let x = self.activate(self.fc1.forward(x));
+        let x = self.dropout.forward(x);
+        self.fc2.forward(x)
+    }
+
+    /// Class probabilities: the softmax of [`MnistCnn::forward`]; each row sums to 1.
+    pub fn probabilities(&self, images: Tensor<4>) -> Tensor<2> {
+        softmax(self.forward(images), 1)
+    }
+
+    /// The post-activation feature maps of both convolutions (before their pooling).
+    pub fn features(&self, images: Tensor<4>) -> FeatureMaps {
+        let conv1 = self.activate(self.conv1.forward(images));
+        let conv2 = self.activate(self.conv2.forward(self.pool(conv1.clone())));
+        FeatureMaps { conv1, conv2 }
+    }
+
+    fn pool(&self, x: Tensor<4>) -> Tensor<4> {
+        match &self.pool {
+            Pool::Max(pool) => pool.forward(x),
+            Pool::Avg(pool) => pool.forward(x),
+        }
+    }
+
+    fn activate<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        match &self.activation {
+            Act::Relu(act) => act.forward(x),
+            Act::LeakyRelu(act) => act.forward(x),
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Behaviour of the module on the flex CPU backend: shapes, parameter count, and the lecture's
+//! claims about convolutions, checked numerically.
+
+use burn::module::Module;
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
+use model::{Activation, MnistCnnConfig, Padding, Pooling};
+
+fn device() -> Device {
+    let device = Device::flex();
+    device.seed(7);
+    device
+}
+
+fn random_images(batch: usize, device: &Device) -> Tensor<4> {
+    Tensor::random([batch, 1, 28, 28], Distribution::Normal(0.0, 1.0), device)
+}
+
+fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().try_into_vec::<f32>().unwrap()
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn shapes_after_every_layer_valid_padding() {
+    let device = device();
+    let model = MnistCnnConfig::new().init(&device);
+    let maps = model.features(random_images(3, &device));
+    assert_eq!(maps.conv1.dims(), [3, 32, 26, 26]);
+    assert_eq!(maps.conv2.dims(), [3, 64, 11, 11]);
+    let pooled1 = match &model.pool {
+        model::Pool::Max(pool) => pool.forward(maps.conv1.clone()),
+        model::Pool::Avg(pool) => pool.forward(maps.conv1.clone()),
+    };
+    assert_eq!(pooled1.dims(), [3, 32, 13, 13]);
+    assert_eq!(model.fc1.weight.dims(), [1600, 512]);
+    assert_eq!(model.forward(random_images(3, &device)).dims(), [3, 10]);
+}
+
+#[test]
+fn shapes_after_every_layer_same_padding() {
+    let device = device();
+    let config = MnistCnnConfig::new().with_padding(Padding::Same);
+    let model = config.init(&device);
+    let maps = model.features(random_images(2, &device));
+    assert_eq!(maps.conv1.dims(), [2, 32, 28, 28]);
+    assert_eq!(maps.conv2.dims(), [2, 64, 14, 14]);
+    assert_eq!(model.fc1.weight.dims(), [3136, 512]);
+    assert_eq!(model.forward(random_images(2, &device)).dims(), [2, 10]);
+}
+
+#[test]
+fn parameter_count_matches_summary_and_lecture() {
+    let device = device();
+    let default = MnistCnnConfig::new();
+    assert_eq!(default.init(&device).num_params(), 843_658);
+    assert_eq!(default.summary().total_params(), 843_658);
+    for config in [
+        MnistCnnConfig::new().with_padding(Padding::Same),
+        MnistCnnConfig::new().with_pooling(Pooling::Avg),
+        MnistCnnConfig::new()
+            .with_activation(Activation::LeakyRelu { slope: 0.01 })
+            .with_conv1_filters(8)
+            .with_conv2_filters(16)
+            .with_kernel_size(5)
+            .with_hidden_units(64),
+    ] {
+        assert_eq!(
+            config.init(&device).num_params(),
+            config.summary().total_params(),
+            "{config:?}"
+        );
+    }
+}
+
+#[test]
+fn invalid_configs_are_errors_not_panics() {
+    for config in [
+        MnistCnnConfig::new().with_conv1_filters(0),
+        MnistCnnConfig::new().with_dropout(1.0),
+        MnistCnnConfig::new().with_kernel_size(20),
+        MnistCnnConfig::new()
+            .with_padding(Padding::Same)
+            .with_kernel_size(4),
+        MnistCnnConfig::new().with_activation(Activation::LeakyRelu { slope: f64::NAN }),
+    ] {
+        assert!(config.validate().is_err(), "{config:?} should be rejected");
+    }
+    assert!(MnistCnnConfig::new().validate().is_ok());
+}
+
+/// Shifting the input by (dy, dx) shifts the first layer's feature map by the same amount:
+/// the same filter is applied at every position (weight sharing).
+#[test]
+fn first_convolution_is_translation_equivariant() {
+    let device = device();
+    let model = MnistCnnConfig::new().init(&device);
+    let (dy, dx) = (3usize, 2usize);
+    let image = values(random_images(1, &device));
+    let mut shifted = vec![0.0f32; 28 * 28];
+    for y in dy..28 {
+        for x in dx..28 {
+            shifted[y * 28 + x] = image[(y - dy) * 28 + (x - dx)];
+        }
+    }
+    let as_tensor =
+        |v: Vec<f32>| Tensor::<4>::from_data(TensorData::new(v, [1, 1, 28, 28]), &device);
+    let a = values(model.conv1.forward(as_tensor(image)));
+    let b = values(model.conv1.forward(as_tensor(shifted)));
+    // Output position (y, x) of the shifted image sees input rows y..y+3 of the shifted image,
+    // i.e. rows y-dy.. of the original: compare wherever both windows are inside the image.
+    let mut compared = 0;
+    for c in 0..32 {
+        for y in dy..26 {
+            for x in dx..26 {
+                let original = a[c * 676 + (y - dy) * 26 + (x - dx)];
+                let moved = b[c * 676 + y * 26 + x];
+                assert!(
+                    (original - moved).abs() < 1e-5,
+                    "c{c} y{y} x{x}: {original} vs {moved}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 32 * 23 * 24);
+    // And the map did move: without the shift the same positions differ.
+    assert!(max_abs_diff(&a[..676], &b[..676]) > 1e-2);
+}
+
+/// Two convolutions with no activation between them are one convolution: the composed kernel
+/// is the "full" convolution of the two kernels (3x3 then 3x3 = 5x5), and the biases fold in.
+#[test]
+fn two_linear_convolutions_collapse_into_one() {
+    let device = device();
+    let model = MnistCnnConfig::new().init(&device);
+    let w1 = values(model.conv1.weight.val()); // [32, 1, 3, 3]
+    let b1 = values(model.conv1.bias.as_ref().unwrap().val()); // [32]
+    let w2 = values(model.conv2.weight.val()); // [64, 32, 3, 3]
+    let b2 = values(model.conv2.bias.as_ref().unwrap().val()); // [64]
+
+    // composed[o][u][v] = sum_c sum_{a+p=u, b+q=v} w2[o][c][a][b] * w1[c][p][q]
+    let mut w = vec![0.0f32; 64 * 5 * 5];
+    let mut b = b2.clone();
+    for o in 0..64 {
+        for c in 0..32 {
+            let mut w2_sum = 0.0;
+            for a in 0..3 {
+                for bb in 0..3 {
+                    let k2 = w2[((o * 32 + c) * 3 + a) * 3 + bb];
+                    w2_sum += k2;
+                    for p in 0..3 {
+                        for q in 0..3 {
+                            w[(o * 5 + a + p) * 5 + bb + q] += k2 * w1[(c * 3 + p) * 3 + q];
+                        }
+                    }
+                }
+            }
+            b[o] += w2_sum * b1[c];
+        }
+    }
+
+    let input = random_images(2, &device);
+    let two = values(model.conv2.forward(model.conv1.forward(input.clone())));
+    let one = values(conv2d(
+        input,
+        Tensor::from_data(TensorData::new(w, [64, 1, 5, 5]), &device),
+        Some(Tensor::from_data(TensorData::new(b, [64]), &device)),
+        ConvOptions::new([1, 1], [0, 0], [1, 1], 1),
+    ));
+    assert_eq!(one.len(), 2 * 64 * 24 * 24);
+    let diff = max_abs_diff(&two, &one);
+    assert!(diff < 1e-4, "max difference {diff}");
+}
+
+#[test]
+fn softmax_rows_sum_to_one() {
+    let device = device();
+    let model = MnistCnnConfig::new().init(&device);
+    let probs = values(model.probabilities(random_images(4, &device)));
+    for row in probs.chunks(10) {
+        let sum: f32 = row.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-5, "row sums to {sum}");
+        assert!(row.iter().all(|p| (0.0..=1.0).contains(p)));
+    }
+}
+
+#[test]
+fn dropout_only_acts_while_training() {
+    let device = device().autodiff();
+    let model = MnistCnnConfig::new().init(&device);
+    let input = random_images(4, &device);
+
+    let training_a = values(model.forward(input.clone()));
+    let training_b = values(model.forward(input.clone()));
+    assert!(
+        max_abs_diff(&training_a, &training_b) > 1e-4,
+        "dropout had no effect in training"
+    );
+
+    let eval = model.valid();
+    let eval_a = values(eval.forward(input.clone()));
+    let eval_b = values(eval.forward(input));
+    assert_eq!(eval_a, eval_b, "inference must be deterministic");
+    assert!(max_abs_diff(&eval_a, &training_a) > 1e-4);
+}
