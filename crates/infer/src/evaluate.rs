@@ -10,19 +10,22 @@ use serde::Serialize;
 pub const EVAL_BATCH: usize = 1000;
 
 /// Counts of (true label, predicted label) pairs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Confusion {
     /// `matrix[truth][predicted]`.
     pub matrix: [[u32; 10]; 10],
 }
 
-impl Default for Confusion {
-    fn default() -> Self {
-        Self { matrix: [[0; 10]; 10] }
-    }
-}
-
 impl Confusion {
+    /// The matrix of `predicted` against the true `labels` (same order).
+    pub fn from_predictions(labels: &[u8], predicted: &[u8]) -> Self {
+        let mut confusion = Self::default();
+        for (&truth, &p) in labels.iter().zip(predicted) {
+            confusion.add(truth, p);
+        }
+        confusion
+    }
+
     /// Records one prediction.
     pub fn add(&mut self, truth: u8, predicted: u8) {
         self.matrix[truth as usize][predicted as usize] += 1;
@@ -73,7 +76,9 @@ pub fn predict_set(net: &MnistCnn, set: &MnistSet, device: &Device) -> Vec<u8> {
     let mut predictions = Vec::with_capacity(set.len());
     for start in (0..set.len()).step_by(EVAL_BATCH) {
         let end = (start + EVAL_BATCH).min(set.len());
-        let pixels: Vec<u8> = (start..end).flat_map(|i| set.image(i).iter().copied()).collect();
+        let pixels: Vec<u8> = (start..end)
+            .flat_map(|i| set.image(i).iter().copied())
+            .collect();
         let logits = net.forward(images_to_tensor(&pixels, device));
         predictions.extend(argmax_rows(logits));
     }
@@ -95,11 +100,7 @@ pub fn argmax_rows(logits: burn::tensor::Tensor<2>) -> Vec<u8> {
 
 /// The confusion matrix of `net` over `set`.
 pub fn evaluate(net: &MnistCnn, set: &MnistSet, device: &Device) -> Confusion {
-    let mut confusion = Confusion::default();
-    for (&truth, predicted) in set.labels().iter().zip(predict_set(net, set, device)) {
-        confusion.add(truth, predicted);
-    }
-    confusion
+    Confusion::from_predictions(set.labels(), &predict_set(net, set, device))
 }
 
 #[cfg(test)]
@@ -118,6 +119,13 @@ mod tests {
         let per = c.per_class_accuracy();
         assert_eq!((per[0], per[1], per[7]), (1.0, 0.5, 1.0));
         assert!(per[2].is_nan());
-        assert!(c.to_text().lines().nth(2).unwrap().trim().starts_with("1     0     1"));
+        assert!(
+            c.to_text()
+                .lines()
+                .nth(2)
+                .unwrap()
+                .trim()
+                .starts_with("1     0     1")
+        );
     }
 }

@@ -23,10 +23,14 @@ use crate::run::RunMetrics;
 #[derive(Debug, thiserror::Error)]
 pub enum ArtifactError {
     /// A fresh run would overwrite an earlier one.
-    #[error("{0} already holds a run; pass --resume to continue it, or choose another --artifact-dir")]
+    #[error(
+        "{0} already holds a run; pass --resume to continue it, or choose another --artifact-dir"
+    )]
     NotEmpty(PathBuf),
     /// `--resume` on a directory without a run.
-    #[error("{0} has no checkpoint to resume from (it needs config.json and checkpoint/model-N.bpk)")]
+    #[error(
+        "{0} has no checkpoint to resume from (it needs config.json and checkpoint/model-N.bpk)"
+    )]
     NoCheckpoint(PathBuf),
     /// Filesystem error.
     #[error("{path}: {source}")]
@@ -115,7 +119,9 @@ impl RunDir {
             self.last_checkpoint()?;
             return Ok(());
         }
-        let occupied = std::fs::read_dir(&self.0).map(|mut d| d.next().is_some()).unwrap_or(false);
+        let occupied = std::fs::read_dir(&self.0)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false);
         if occupied {
             return Err(ArtifactError::NotEmpty(self.0.clone()));
         }
@@ -133,7 +139,12 @@ impl RunDir {
         let entries = std::fs::read_dir(&dir).map_err(|_| none())?;
         entries
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter_map(|name| name.strip_prefix("model-")?.strip_suffix(".bpk")?.parse().ok())
+            .filter_map(|name| {
+                name.strip_prefix("model-")?
+                    .strip_suffix(".bpk")?
+                    .parse()
+                    .ok()
+            })
             .filter(|epoch: &usize| {
                 ["optim", "scheduler"]
                     .iter()
@@ -144,14 +155,21 @@ impl RunDir {
     }
 
     /// Writes `model/` (record, model config, metrics) and the run's `metrics.json`.
-    pub fn export(&self, net: MnistCnn, model: &MnistCnnConfig, metrics: &RunMetrics) -> Result<(), ArtifactError> {
+    pub fn export(
+        &self,
+        net: MnistCnn,
+        model: &MnistCnnConfig,
+        metrics: &RunMetrics,
+    ) -> Result<(), ArtifactError> {
         let dir = self.model_dir();
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let record = dir.join("model.bpk");
-        net.into_record().save(&record).map_err(|e| ArtifactError::Record {
-            path: record.clone(),
-            message: e.to_string(),
-        })?;
+        net.into_record()
+            .save(&record)
+            .map_err(|e| ArtifactError::Record {
+                path: record.clone(),
+                message: e.to_string(),
+            })?;
         let config = dir.join("config.json");
         model.save(&config).map_err(io(&config))?;
         let json = serde_json::to_string_pretty(metrics).expect("plain numbers serialise");

@@ -92,10 +92,15 @@ impl TrainingConfig {
             return invalid("workers must be at least 1".into());
         }
         if self.valid_size == 0 {
-            return invalid("valid size must be at least 1 (the validation split selects the model)".into());
+            return invalid(
+                "valid size must be at least 1 (the validation split selects the model)".into(),
+            );
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return invalid(format!("learning rate must be a positive number, got {}", self.lr));
+            return invalid(format!(
+                "learning rate must be a positive number, got {}",
+                self.lr
+            ));
         }
         if self.lr_schedule == LrSchedule::Cosine && self.lr > 1.0 {
             return invalid(format!(
@@ -164,16 +169,24 @@ mod tests {
             ok.clone().with_lr(5.0),
             ok.clone().with_workers(0),
             ok.clone().with_early_stopping(Some(0)),
-            ok.clone().with_model(MnistCnnConfig::new().with_dropout(2.0)),
+            TrainingConfig::new(MnistCnnConfig::new().with_dropout(2.0)),
         ] {
             assert!(bad.validate().is_err(), "{bad:?}");
         }
-        assert!(ok.with_lr(5.0).with_lr_schedule(LrSchedule::Constant).validate().is_ok());
+        assert!(
+            ok.with_lr(5.0)
+                .with_lr_schedule(LrSchedule::Constant)
+                .validate()
+                .is_ok()
+        );
     }
 
     #[test]
     fn names_parse() {
-        assert_eq!("adamw".parse::<OptimizerKind>().unwrap(), OptimizerKind::Adamw);
+        assert_eq!(
+            "adamw".parse::<OptimizerKind>().unwrap(),
+            OptimizerKind::Adamw
+        );
         assert_eq!("cosine".parse::<LrSchedule>().unwrap(), LrSchedule::Cosine);
         let err = "rmsprop".parse::<OptimizerKind>().unwrap_err().to_string();
         assert!(err.contains("unknown optimizer 'rmsprop'"), "{err}");

@@ -24,7 +24,9 @@ impl FromStr for DeviceChoice {
             "auto" => Ok(Self::Auto),
             "cpu" => Ok(Self::Cpu),
             "gpu" => Ok(Self::Gpu),
-            _ => Err(format!("unknown device '{s}' (expected one of: auto, cpu, gpu)")),
+            _ => Err(format!(
+                "unknown device '{s}' (expected one of: auto, cpu, gpu)"
+            )),
         }
     }
 }
@@ -61,7 +63,9 @@ pub enum DeviceError {
     #[error("no GPU backend is compiled in; rebuild with `--features wgpu`, or use --device cpu")]
     NoGpuBackend,
     /// `--device cpu` without a CPU backend.
-    #[error("no CPU backend is compiled in; rebuild with `--features flex` or `--features ndarray`")]
+    #[error(
+        "no CPU backend is compiled in; rebuild with `--features flex` or `--features ndarray`"
+    )]
     NoCpuBackend,
     /// `BURN_DEVICE` names a backend that is not compiled in.
     #[error("BURN_DEVICE={0} names no backend compiled into this binary (compiled: {1})")]
@@ -104,7 +108,8 @@ fn named(backend: &'static str) -> Result<SelectedDevice, DeviceError> {
         #[cfg(feature = "flex")]
         "flex" => Device::flex(),
         #[cfg(feature = "ndarray")]
-        #[allow(deprecated)] // ndarray is deprecated in Burn 0.22 but still a supported backend
+        #[allow(deprecated)]
+        // ndarray is deprecated in Burn 0.22 but still a supported backend
         "ndarray" => Device::ndarray(),
         #[cfg(feature = "wgpu")]
         "wgpu" => return gpu(),
@@ -149,7 +154,9 @@ fn probe(device: &Device) -> Result<(), DeviceError> {
                 .cloned()
                 .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "adapter request failed".into());
-            Err(DeviceError::NoAdapter(msg.lines().next().unwrap_or("").to_string()))
+            Err(DeviceError::NoAdapter(
+                msg.lines().next().unwrap_or("").to_string(),
+            ))
         }
     }
 }

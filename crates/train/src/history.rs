@@ -117,6 +117,8 @@ impl MetricLogger for HistoryLogger {
             }
             let value = match &numeric.numeric_entry {
                 Some(NumericEntry::Final(v)) => Some(*v),
+                // The rate of the latest step, not its running mean over the epoch.
+                _ if name == "Learning Rate" => batch_value,
                 _ => numeric
                     .running_entry
                     .as_ref()
@@ -165,7 +167,11 @@ impl MetricLogger for HistoryLogger {
         if let Err(err) = written {
             log::warn!("cannot append to {}: {err}", self.path.display());
         }
-        self.state.lock().expect("history state").epochs.push(record);
+        self.state
+            .lock()
+            .expect("history state")
+            .epochs
+            .push(record);
     }
 }
 

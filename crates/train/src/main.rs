@@ -14,7 +14,7 @@ use train::{LrSchedule, OptimizerKind, ProgressStyle, RunDir, RunOptions, Traini
 /// Train the lecture's MNIST CNN with Burn. Every hyper-parameter flag overrides the default,
 /// or the value in --config when one is given.
 #[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
+#[command(version, about, long_about = None, allow_negative_numbers = true)]
 struct Args {
     /// Passes over the training split [default: 12, which reaches >= 99.2% test accuracy]
     #[arg(long)]
@@ -143,7 +143,8 @@ fn run(args: Args) -> Result<()> {
         TrainingConfig::load(run_dir.config())
             .with_context(|| format!("cannot read {}", run_dir.config().display()))?
     } else if let Some(path) = &args.config {
-        TrainingConfig::load(path).with_context(|| format!("cannot read --config {}", path.display()))?
+        TrainingConfig::load(path)
+            .with_context(|| format!("cannot read --config {}", path.display()))?
     } else {
         TrainingConfig::new(MnistCnnConfig::new())
     };

@@ -25,7 +25,11 @@ impl Running {
     }
 
     fn mean(&self) -> f64 {
-        if self.count > 0.0 { self.sum / self.count } else { f64::NAN }
+        if self.count > 0.0 {
+            self.sum / self.count
+        } else {
+            f64::NAN
+        }
     }
 }
 
@@ -110,7 +114,13 @@ impl MetricsRendererTraining for PlainRenderer {
 }
 
 impl TrainingProgressLogger for PlainRenderer {
-    fn start(&mut self, total_epochs: usize, starting_epoch: usize, _: Option<usize>, _: Option<&str>) {
+    fn start(
+        &mut self,
+        total_epochs: usize,
+        starting_epoch: usize,
+        _: Option<usize>,
+        _: Option<&str>,
+    ) {
         self.total_epochs = total_epochs;
         self.epoch = starting_epoch;
     }

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use burn::data::dataset::Dataset;
 use burn::data::dataloader::DataLoaderBuilder;
+use burn::data::dataset::Dataset;
 use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::module::Module;
@@ -15,9 +15,7 @@ use burn::store::ModuleRecord;
 use burn::train::logger::FileMetricLogger;
 use burn::train::metric::store::{Aggregate, Direction, Split};
 use burn::train::metric::{AccuracyMetric, LearningRateMetric, LossMetric};
-use burn::train::{
-    Learner, MetricEarlyStoppingStrategy, StoppingCondition, SupervisedTraining,
-};
+use burn::train::{Learner, MetricEarlyStoppingStrategy, StoppingCondition, SupervisedTraining};
 use data::{Augmentation, AugmentedDataset, Mnist, MnistBatcher};
 use serde::{Deserialize, Serialize};
 
@@ -116,7 +114,11 @@ pub enum RunError {
 }
 
 /// Trains with `config` on MNIST from `data_dir` / `MNIST_DIR` / the cache.
-pub fn train(config: &TrainingConfig, data_dir: Option<&Path>, options: &RunOptions) -> Result<RunMetrics, RunError> {
+pub fn train(
+    config: &TrainingConfig,
+    data_dir: Option<&Path>,
+    options: &RunOptions,
+) -> Result<RunMetrics, RunError> {
     config.validate()?;
     options.run_dir.prepare(config, options.resume)?;
     let mnist = Mnist::load(data_dir)?;
@@ -124,7 +126,11 @@ pub fn train(config: &TrainingConfig, data_dir: Option<&Path>, options: &RunOpti
 }
 
 /// Trains on data already in memory (the test suite passes small synthetic sets).
-pub fn train_on(config: &TrainingConfig, mnist: &Mnist, options: &RunOptions) -> Result<RunMetrics, RunError> {
+pub fn train_on(
+    config: &TrainingConfig,
+    mnist: &Mnist,
+    options: &RunOptions,
+) -> Result<RunMetrics, RunError> {
     config.validate()?;
     let dir = &options.run_dir;
     let start = Instant::now();
@@ -140,7 +146,10 @@ pub fn train_on(config: &TrainingConfig, mnist: &Mnist, options: &RunOptions) ->
             .shuffle(config.seed)
             .num_workers(config.workers);
         if config.augment {
-            builder.build(AugmentedDataset::new(train_set, Augmentation::new(config.seed)))
+            builder.build(AugmentedDataset::new(
+                train_set,
+                Augmentation::new(config.seed),
+            ))
         } else {
             builder.build(train_set)
         }
@@ -163,9 +172,11 @@ pub fn train_on(config: &TrainingConfig, mnist: &Mnist, options: &RunOptions) ->
     let steps_per_epoch = train_len.div_ceil(config.batch_size);
     let scheduler: ModuleLrScheduler = match config.lr_schedule {
         LrSchedule::Constant => config.lr.into(),
-        LrSchedule::Cosine => CosineAnnealingLrSchedulerConfig::new(config.lr, steps_per_epoch * config.epochs)
-            .init()
-            .map_err(|e| crate::config::ConfigError::Invalid(e.to_string()))?,
+        LrSchedule::Cosine => {
+            CosineAnnealingLrSchedulerConfig::new(config.lr, steps_per_epoch * config.epochs)
+                .init()
+                .map_err(|e| crate::config::ConfigError::Invalid(e.to_string()))?
+        }
     };
     let learner = Learner::new(classifier, optimizer, scheduler);
 
@@ -194,7 +205,10 @@ pub fn train_on(config: &TrainingConfig, mnist: &Mnist, options: &RunOptions) ->
         let last = dir.last_checkpoint()?;
         training = training.checkpoint(last);
         read_history(&dir.history())
-            .map_err(|e| RunError::Record { path: dir.history(), message: e.to_string() })?
+            .map_err(|e| RunError::Record {
+                path: dir.history(),
+                message: e.to_string(),
+            })?
             .into_iter()
             .filter(|r| r.epoch <= last)
             .collect()
@@ -206,13 +220,19 @@ pub fn train_on(config: &TrainingConfig, mnist: &Mnist, options: &RunOptions) ->
     let train_seconds = start.elapsed().as_secs_f64();
     let state = history_state.lock().expect("history state");
     if let Some(at) = state.non_finite {
-        return Err(RunError::NonFiniteLoss { epoch: at.epoch, step: at.step });
+        return Err(RunError::NonFiniteLoss {
+            epoch: at.epoch,
+            step: at.step,
+        });
     }
     if let Some(error) = result.error {
         return Err(RunError::Training(error.to_string()));
     }
     let epochs_this_run = state.epochs.len();
-    let all_epochs: Vec<EpochRecord> = earlier.into_iter().chain(state.epochs.iter().cloned()).collect();
+    let all_epochs: Vec<EpochRecord> = earlier
+        .into_iter()
+        .chain(state.epochs.iter().cloned())
+        .collect();
     drop(state);
 
     // Model selection on the validation split: the epoch with the lowest validation loss.
@@ -228,11 +248,18 @@ pub fn train_on(config: &TrainingConfig, mnist: &Mnist, options: &RunOptions) ->
     {
         let path = dir.checkpoint_model(best.epoch);
         if path.is_file() {
-            let record = ModuleRecord::load(&path)
-                .map_err(|e| RunError::Record { path: path.clone(), message: e.to_string() })?;
-            let restored = Classifier { net: config.model.init(&device) }
-                .try_load_record(record)
-                .map_err(|e| RunError::Record { path: path.clone(), message: e.to_string() })?;
+            let record = ModuleRecord::load(&path).map_err(|e| RunError::Record {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            let restored = Classifier {
+                net: config.model.init(&device),
+            }
+            .try_load_record(record)
+            .map_err(|e| RunError::Record {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
             net = restored.net;
             selected_epoch = best.epoch;
             valid_accuracy = best.valid_accuracy;
@@ -255,4 +282,18 @@ pub fn train_on(config: &TrainingConfig, mnist: &Mnist, options: &RunOptions) ->
     };
     dir.export(net, &config.model, &metrics)?;
     Ok(metrics)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn burn_version_matches_the_lock_file() {
+        let lock = include_str!("../../../Cargo.lock");
+        let entry = format!("name = \"burn\"\nversion = \"{}\"", super::BURN_VERSION);
+        assert!(
+            lock.contains(&entry),
+            "Cargo.lock does not pin burn {}",
+            super::BURN_VERSION
+        );
+    }
 }

@@ -1,0 +1,65 @@
+//! Labelled image folders in the common "MNIST as PNGs" layout: `DIR/<digit>/*.png`.
+
+use std::path::{Path, PathBuf};
+
+use data::MnistSet;
+
+use crate::{InferError, open_image, preprocess};
+
+/// Images of a labelled folder, preprocessed, with the files that could not be used.
+pub struct LabelledFolder {
+    /// The usable images and their labels.
+    pub set: MnistSet,
+    /// The file of each image of `set`, in order.
+    pub files: Vec<PathBuf>,
+    /// Files that failed, with why.
+    pub failures: Vec<InferError>,
+}
+
+/// Reads every image under `dir/0` .. `dir/9` (PNG or JPEG, any size).
+pub fn read_labelled_folder(dir: &Path) -> Result<LabelledFolder, InferError> {
+    let folder_err = |message: &str| InferError::Folder {
+        path: dir.into(),
+        message: message.into(),
+    };
+    if !dir.is_dir() {
+        return Err(folder_err("not a directory"));
+    }
+    let (mut pixels, mut labels, mut files, mut failures) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for digit in 0..10u8 {
+        let sub = dir.join(digit.to_string());
+        let Ok(entries) = std::fs::read_dir(&sub) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        paths.sort();
+        for path in paths {
+            match open_image(&path).and_then(|img| preprocess(&img)) {
+                Ok(image) => {
+                    pixels.extend_from_slice(&image);
+                    labels.push(digit);
+                    files.push(path);
+                }
+                Err(InferError::NoInk) => failures.push(InferError::Image {
+                    path,
+                    message: "blank image".into(),
+                }),
+                Err(err) => failures.push(err),
+            }
+        }
+    }
+    if labels.is_empty() {
+        return Err(folder_err(
+            "no images found; expected the layout DIR/<digit>/<image>.png with digit folders 0 to 9",
+        ));
+    }
+    Ok(LabelledFolder {
+        set: MnistSet::from_parts(pixels, labels),
+        files,
+        failures,
+    })
+}

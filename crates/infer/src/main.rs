@@ -1,0 +1,177 @@
+//! `cargo run --release -p infer -- predict digit.png` / `-- eval`: the shipped model (or any
+//! run's `model/` directory) on image files, the MNIST test set, or a labelled folder.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use burn::tensor::Device;
+use clap::{Parser, Subcommand};
+use data::Mnist;
+use infer::folder::read_labelled_folder;
+use infer::{Confusion, Predictor, open_image, predict_set};
+
+/// The model committed in `artifacts/mnist-cnn`.
+const SHIPPED_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../artifacts/mnist-cnn");
+
+/// Predict handwritten digits with the trained MNIST CNN.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Model directory (config.json + model.bpk) [default: the shipped artifacts/mnist-cnn]
+    #[arg(long, global = true)]
+    model_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Label and top-3 probabilities of each image (PNG or JPEG, any size, dark-on-light or
+    /// light-on-dark)
+    Predict {
+        /// Image files
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// One JSON object per line instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accuracy, per-class accuracy and confusion matrix on the MNIST test set or on a folder of
+    /// labelled images (DIR/<digit>/*.png)
+    Eval {
+        /// Directory with the MNIST IDX files (else MNIST_DIR, else the download cache)
+        #[arg(long, conflicts_with = "images")]
+        data_dir: Option<PathBuf>,
+        /// Folder of labelled images, DIR/<digit>/<file>, instead of the MNIST test set
+        #[arg(long)]
+        images: Option<PathBuf>,
+        /// Write confusion.png and misclassified.png into this directory
+        #[arg(long, value_name = "DIR")]
+        report: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<ExitCode> {
+    let model_dir = args
+        .model_dir
+        .unwrap_or_else(|| PathBuf::from(SHIPPED_MODEL));
+    let device = Device::default();
+    let predictor = Predictor::load(&model_dir, &device)
+        .with_context(|| format!("cannot load the model in {}", model_dir.display()))?;
+    match args.command {
+        Command::Predict { images, json } => Ok(predict(&predictor, &images, json)),
+        Command::Eval {
+            data_dir,
+            images,
+            report,
+        } => {
+            eval(
+                &predictor,
+                data_dir.as_deref(),
+                images.as_deref(),
+                report.as_deref(),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Predicts each file; a bad file is reported and the others still predicted.
+fn predict(predictor: &Predictor, files: &[PathBuf], json: bool) -> ExitCode {
+    let mut failed = false;
+    for file in files {
+        match open_image(file).and_then(|img| predictor.predict_image(&img)) {
+            Ok(p) => {
+                if json {
+                    let line = serde_json::json!({
+                        "file": file,
+                        "label": p.label,
+                        "probabilities": p.probabilities,
+                    });
+                    println!("{line}");
+                } else {
+                    let top: Vec<String> = p
+                        .top(3)
+                        .iter()
+                        .map(|(d, prob)| format!("{d} {:.1}%", 100.0 * prob))
+                        .collect();
+                    println!("{}: {} ({})", file.display(), p.label, top.join(", "));
+                }
+            }
+            Err(err) => {
+                eprintln!("error: {}: {err}", file.display());
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn eval(
+    predictor: &Predictor,
+    data_dir: Option<&Path>,
+    images: Option<&Path>,
+    report: Option<&Path>,
+) -> Result<()> {
+    let (set, source) = match images {
+        Some(dir) => {
+            let folder = read_labelled_folder(dir)?;
+            for failure in &folder.failures {
+                eprintln!("skipped: {failure}");
+            }
+            (
+                folder.set,
+                format!("{} ({} images)", dir.display(), folder.files.len()),
+            )
+        }
+        None => {
+            let set = Mnist::load_test(data_dir).context("cannot load the MNIST test set")?;
+            let n = set.len();
+            (set, format!("MNIST test set ({n} images)"))
+        }
+    };
+    if set.is_empty() {
+        bail!("nothing to evaluate");
+    }
+    let predicted = predict_set(predictor.net(), &set, predictor.device());
+    let confusion = Confusion::from_predictions(set.labels(), &predicted);
+    println!("evaluated on {source}");
+    println!(
+        "accuracy: {:.2}% ({} of {})",
+        100.0 * confusion.accuracy(),
+        confusion.correct(),
+        confusion.total()
+    );
+    let per_class: Vec<String> = confusion
+        .per_class_accuracy()
+        .iter()
+        .enumerate()
+        .map(|(d, a)| format!("{d}: {:.2}%", 100.0 * a))
+        .collect();
+    println!("per class: {}", per_class.join(", "));
+    print!("{}", confusion.to_text());
+    if let Some(dir) = report {
+        let wrong: Vec<(&[u8], u8, u8)> = (0..set.len())
+            .filter(|&i| predicted[i] != set.labels()[i])
+            .map(|i| (set.image(i), set.labels()[i], predicted[i]))
+            .collect();
+        infer::report::write_report(dir, &confusion, &wrong)?;
+        println!("report: {} ({} misclassified)", dir.display(), wrong.len());
+    }
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! Turning an arbitrary picture of a digit into an MNIST-like 28x28 image.
+//!
+//! MNIST digits were made by scaling each scanned digit to fit a 20x20 box (keeping its aspect
+//! ratio, with anti-aliasing) and pasting it into a 28x28 field so that its centre of mass sits
+//! at the centre. The network has only ever seen digits framed that way, so a photo or a drawing
+//! is framed the same way before prediction:
+//!
+//! 1. grayscale, compositing any transparency over white paper;
+//! 2. invert when the background is light (dark ink on white paper -> white ink on black, as in
+//!    MNIST);
+//! 3. crop to the bounding box of the ink;
+//! 4. scale the longer side to 20 px, keeping the aspect ratio;
+//! 5. paste into a black 28x28 image with the ink's centre of mass at (14, 14).
+
+use image::imageops::{self, FilterType};
+use image::{DynamicImage, GrayImage, Luma};
+
+use crate::InferError;
+
+/// Side of the box the digit is scaled into.
+pub const DIGIT_BOX: u32 = 20;
+/// Pixels at or below this level (after inversion and contrast stretching) are background when
+/// looking for the ink's bounding box. Low, so that MNIST's own faint anti-aliased edges count
+/// as ink and an MNIST digit keeps its 20-px frame unchanged.
+pub const INK_THRESHOLD: u8 = 8;
+/// Ink must stand out from the background by at least this many levels, or the image is blank.
+pub const MIN_CONTRAST: u8 = 32;
+
+/// The MNIST-style 28x28 image of `image`, row-major.
+pub fn preprocess(image: &DynamicImage) -> Result<[u8; 784], InferError> {
+    let gray = composite_on_white(image);
+    let gray = if background_is_light(&gray) {
+        let mut inverted = gray;
+        imageops::invert(&mut inverted);
+        inverted
+    } else {
+        gray
+    };
+    let gray = stretch_contrast(gray).ok_or(InferError::NoInk)?;
+    let (x0, y0, x1, y1) = ink_bounds(&gray).ok_or(InferError::NoInk)?;
+    let crop = imageops::crop_imm(&gray, x0, y0, x1 - x0 + 1, y1 - y0 + 1).to_image();
+    let (w, h) = crop.dimensions();
+    let scale = DIGIT_BOX as f32 / w.max(h) as f32;
+    let (sw, sh) = (
+        ((w as f32 * scale).round() as u32).clamp(1, DIGIT_BOX),
+        ((h as f32 * scale).round() as u32).clamp(1, DIGIT_BOX),
+    );
+    // Lanczos when shrinking (anti-aliasing, like MNIST's own scaling); triangle when
+    // enlarging a small digit, which rings less.
+    let filter = if scale < 1.0 {
+        FilterType::Lanczos3
+    } else {
+        FilterType::Triangle
+    };
+    let digit = imageops::resize(&crop, sw, sh, filter);
+    Ok(paste_centred(&digit))
+}
+
+/// Gray levels with alpha composited over white.
+fn composite_on_white(image: &DynamicImage) -> GrayImage {
+    let la = image.to_luma_alpha8();
+    GrayImage::from_fn(la.width(), la.height(), |x, y| {
+        let [l, a] = la.get_pixel(x, y).0;
+        let a = a as u32;
+        Luma([((l as u32 * a + 255 * (255 - a)) / 255) as u8])
+    })
+}
+
+/// Maps the background level (the median of the border) to 0 and the brightest ink to 255, so
+/// that grey paper or a dim photo looks like MNIST's black background and white ink. MNIST
+/// images themselves (black border, white ink) pass unchanged. `None` when there is no ink.
+fn stretch_contrast(gray: GrayImage) -> Option<GrayImage> {
+    let (w, h) = gray.dimensions();
+    let mut border: Vec<u8> = (0..w)
+        .flat_map(|x| [(x, 0), (x, h - 1)])
+        .chain((0..h).flat_map(|y| [(0, y), (w - 1, y)]))
+        .map(|(x, y)| gray.get_pixel(x, y).0[0])
+        .collect();
+    border.sort_unstable();
+    let background = border[border.len() / 2];
+    let max = gray.pixels().map(|p| p.0[0]).max().unwrap_or(0);
+    if max < background.saturating_add(MIN_CONTRAST) {
+        return None;
+    }
+    if (background, max) == (0, 255) {
+        return Some(gray);
+    }
+    let range = (max - background) as f32;
+    Some(GrayImage::from_fn(w, h, |x, y| {
+        let v = gray.get_pixel(x, y).0[0].saturating_sub(background) as f32;
+        Luma([(255.0 * v / range).round() as u8])
+    }))
+}
+
+/// Whether the border of the image is mostly light (paper) rather than dark (MNIST-style).
+fn background_is_light(gray: &GrayImage) -> bool {
+    let (w, h) = gray.dimensions();
+    let border = (0..w)
+        .flat_map(|x| [(x, 0), (x, h - 1)])
+        .chain((0..h).flat_map(|y| [(0, y), (w - 1, y)]));
+    let (sum, n) = border.fold((0u64, 0u64), |(s, n), (x, y)| {
+        (s + gray.get_pixel(x, y).0[0] as u64, n + 1)
+    });
+    sum / n.max(1) > 127
+}
+
+/// Inclusive bounding box `(x0, y0, x1, y1)` of the pixels brighter than [`INK_THRESHOLD`].
+fn ink_bounds(gray: &GrayImage) -> Option<(u32, u32, u32, u32)> {
+    gray.enumerate_pixels()
+        .filter(|(_, _, p)| p.0[0] > INK_THRESHOLD)
+        .fold(None, |acc, (x, y, _)| {
+            Some(match acc {
+                None => (x, y, x, y),
+                Some((x0, y0, x1, y1)) => (x0.min(x), y0.min(y), x1.max(x), y1.max(y)),
+            })
+        })
+}
+
+/// Pastes `digit` (at most 20x20) into 28x28 with its centre of mass at the centre.
+fn paste_centred(digit: &GrayImage) -> [u8; 784] {
+    let (mut mass, mut mx, mut my) = (0f64, 0f64, 0f64);
+    for (x, y, p) in digit.enumerate_pixels() {
+        let v = p.0[0] as f64;
+        mass += v;
+        mx += v * x as f64;
+        my += v * y as f64;
+    }
+    let (cx, cy) = if mass > 0.0 {
+        (mx / mass, my / mass)
+    } else {
+        (digit.width() as f64 / 2.0, digit.height() as f64 / 2.0)
+    };
+    // Top-left corner so that the centre of mass lands on pixel (14, 14) — measured on the
+    // test set, that is where MNIST puts it — kept inside the field.
+    let place = |centre: f64, size: u32| -> i64 {
+        ((14.0 - centre).round() as i64).clamp(0, 28 - size as i64)
+    };
+    let (ox, oy) = (place(cx, digit.width()), place(cy, digit.height()));
+    let mut out = [0u8; 784];
+    for (x, y, p) in digit.enumerate_pixels() {
+        let (tx, ty) = (ox + x as i64, oy + y as i64);
+        out[ty as usize * 28 + tx as usize] = p.0[0];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A dark "1"-like stroke on white paper, `scale` times larger than 28x28, RGB.
+    fn paper_digit(scale: u32) -> DynamicImage {
+        let mut img =
+            image::RgbImage::from_pixel(28 * scale, 28 * scale, image::Rgb([250, 250, 245]));
+        for y in 4 * scale..24 * scale {
+            for x in 12 * scale..15 * scale {
+                img.put_pixel(x, y, image::Rgb([20, 20, 30]));
+            }
+        }
+        DynamicImage::ImageRgb8(img)
+    }
+
+    fn ink_box(pixels: &[u8; 784]) -> (usize, usize, usize, usize) {
+        let ink: Vec<(usize, usize)> = (0..784)
+            .filter(|&i| pixels[i] > INK_THRESHOLD)
+            .map(|i| (i % 28, i / 28))
+            .collect();
+        let xs = ink.iter().map(|p| p.0);
+        let ys = ink.iter().map(|p| p.1);
+        (
+            xs.clone().min().unwrap(),
+            ys.clone().min().unwrap(),
+            xs.max().unwrap(),
+            ys.max().unwrap(),
+        )
+    }
+
+    #[test]
+    fn light_paper_is_inverted_scaled_to_20_and_centred() {
+        let pixels = preprocess(&paper_digit(4)).unwrap();
+        let (x0, y0, x1, y1) = ink_box(&pixels);
+        assert_eq!(y1 - y0 + 1, 20, "the longer side becomes 20 px");
+        assert!(x1 - x0 < 6, "aspect ratio kept: {x0}..{x1}");
+        // centre of mass near (14, 14)
+        let (mut m, mut cx, mut cy) = (0.0, 0.0, 0.0);
+        for (i, &p) in pixels.iter().enumerate() {
+            let v = p as f64;
+            m += v;
+            cx += v * ((i % 28) as f64 + 0.5);
+            cy += v * ((i / 28) as f64 + 0.5);
+        }
+        assert!((cx / m - 14.0).abs() <= 1.0 && (cy / m - 14.0).abs() <= 1.0);
+        // background black, ink white
+        assert_eq!(pixels[0], 0);
+        assert!(pixels.iter().copied().max().unwrap() > 200);
+    }
+
+    #[test]
+    fn transparent_background_counts_as_paper() {
+        let mut img = image::RgbaImage::from_pixel(56, 56, image::Rgba([0, 0, 0, 0]));
+        for y in 10..46 {
+            for x in 25..31 {
+                img.put_pixel(x, y, image::Rgba([0, 0, 0, 255]));
+            }
+        }
+        let pixels = preprocess(&DynamicImage::ImageRgba8(img)).unwrap();
+        assert_eq!(pixels[0], 0);
+        let (_, y0, _, y1) = ink_box(&pixels);
+        assert_eq!(y1 - y0 + 1, 20);
+    }
+
+    #[test]
+    fn blank_image_is_an_error() {
+        let blank = DynamicImage::ImageLuma8(GrayImage::from_pixel(28, 28, Luma([255])));
+        assert!(matches!(preprocess(&blank), Err(InferError::NoInk)));
+    }
+}

@@ -1,0 +1,80 @@
+//! The shipped model on the real MNIST test set (`MNIST_DIR`). Ignored by default; `.ci/run`
+//! runs them. They fail, never skip, without MNIST_DIR.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+use data::Mnist;
+use image::{DynamicImage, GrayImage, Rgb, RgbImage};
+use infer::{Predictor, evaluate, predict_set};
+
+fn shipped() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts/mnist-cnn")
+}
+
+fn test_set() -> data::MnistSet {
+    let dir = std::env::var_os("MNIST_DIR").expect("MNIST_DIR must point at the MNIST files");
+    Mnist::load_test(Some(Path::new(&dir))).unwrap()
+}
+
+#[test]
+#[ignore = "needs real MNIST in MNIST_DIR"]
+fn shipped_model_reaches_99_2_percent() {
+    let predictor = Predictor::load(shipped(), &Device::flex()).unwrap();
+    let confusion = evaluate(predictor.net(), &test_set(), predictor.device());
+    println!("shipped model test accuracy: {:.4}", confusion.accuracy());
+    assert_eq!(confusion.total(), 10_000);
+    assert!(
+        confusion.accuracy() >= 0.992,
+        "accuracy {}",
+        confusion.accuracy()
+    );
+    let stated: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(shipped().join("metrics.json")).unwrap())
+            .unwrap();
+    let stated = stated["test_accuracy"].as_f64().unwrap();
+    assert!(
+        (stated - confusion.accuracy()).abs() < 1e-9,
+        "metrics.json says {stated}"
+    );
+}
+
+#[test]
+#[ignore = "needs real MNIST in MNIST_DIR"]
+fn image_path_agrees_with_raw_pixels() {
+    let predictor = Predictor::load(shipped(), &Device::flex()).unwrap();
+    let set = test_set();
+    let raw = predict_set(predictor.net(), &set, predictor.device());
+    let mut agree = 0;
+    let mut inverted_agree = 0;
+    for (i, &expected) in raw.iter().enumerate() {
+        let pixels = set.image(i);
+        let gray = GrayImage::from_fn(28, 28, |x, y| image::Luma([pixels[(y * 28 + x) as usize]]));
+        if predictor
+            .predict_image(&DynamicImage::ImageLuma8(gray))
+            .unwrap()
+            .label
+            == expected
+        {
+            agree += 1;
+        }
+        if i < 1000 {
+            // Dark ink on white, RGB, 4x larger.
+            let big = RgbImage::from_fn(112, 112, |x, y| {
+                let v = 255 - pixels[(y / 4 * 28 + x / 4) as usize];
+                Rgb([v, v, v])
+            });
+            if predictor
+                .predict_image(&DynamicImage::ImageRgb8(big))
+                .unwrap()
+                .label
+                == expected
+            {
+                inverted_agree += 1;
+            }
+        }
+    }
+    println!("image path agrees on {agree}/10000, inverted 4x RGB on {inverted_agree}/1000");
+    assert!(agree >= 9_950, "only {agree} of 10000 agree");
+    assert!(inverted_agree >= 990, "only {inverted_agree} of 1000 agree");
+}

@@ -1,0 +1,146 @@
+//! The `train` binary: bad input fails fast with one clear line; `--config` reruns a run.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use burn::config::Config;
+use train::TrainingConfig;
+
+fn train(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(args)
+        .env_remove("MNIST_DIR")
+        .output()
+        .unwrap()
+}
+
+fn assert_fails_with(args: &[&str], needle: &str) {
+    let out = train(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: expected '{needle}' in:\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");
+}
+
+#[test]
+fn bad_flags_fail_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let run = run.to_str().unwrap();
+    assert_fails_with(
+        &["--batch-size", "0", "--artifact-dir", run],
+        "batch size must be at least 1",
+    );
+    assert_fails_with(
+        &["--activation", "tanh", "--artifact-dir", run],
+        "unknown activation 'tanh'",
+    );
+    assert_fails_with(&["--optimizer", "rmsprop"], "unknown optimizer 'rmsprop'");
+    assert_fails_with(&["--padding", "full"], "unknown padding 'full'");
+    assert_fails_with(
+        &["--dropout", "1.5", "--artifact-dir", run],
+        "dropout must be in [0, 1)",
+    );
+    assert_fails_with(
+        &["--lr", "-1", "--artifact-dir", run],
+        "learning rate must be a positive number",
+    );
+    assert_fails_with(&["--device", "tpu"], "unknown device 'tpu'");
+    assert!(
+        !dir.path().join("run").exists(),
+        "nothing may be written for a rejected configuration"
+    );
+}
+
+#[test]
+fn unusable_directories_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let under_file = file.join("run");
+    assert_fails_with(
+        &["--artifact-dir", under_file.to_str().unwrap()],
+        "a-file/run",
+    );
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    assert_fails_with(
+        &["--resume", "--artifact-dir", empty.to_str().unwrap()],
+        "cannot read",
+    );
+    std::fs::write(empty.join("config.json"), "{}").unwrap();
+    let missing_data = dir.path().join("no-data");
+    std::fs::create_dir(&missing_data).unwrap();
+    assert_fails_with(
+        &[
+            "--data-dir",
+            missing_data.to_str().unwrap(),
+            "--artifact-dir",
+            dir.path().join("run2").to_str().unwrap(),
+        ],
+        "has no train-images-idx3-ubyte",
+    );
+    // An earlier run is never overwritten.
+    let earlier = dir.path().join("earlier");
+    std::fs::create_dir(&earlier).unwrap();
+    std::fs::write(earlier.join("config.json"), "{}").unwrap();
+    assert_fails_with(
+        &["--artifact-dir", earlier.to_str().unwrap()],
+        "already holds a run",
+    );
+}
+
+#[test]
+fn config_file_reruns_a_saved_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    common::write_synthetic_idx(&data);
+    let saved = TrainingConfig::new(
+        model::MnistCnnConfig::new()
+            .with_conv1_filters(4)
+            .with_conv2_filters(8)
+            .with_hidden_units(16),
+    )
+    .with_epochs(1)
+    .with_valid_size(50)
+    .with_seed(7);
+    let config_path = dir.path().join("saved.json");
+    saved.save(&config_path).unwrap();
+
+    let run = dir.path().join("run");
+    let out = train(&[
+        "--config",
+        config_path.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--artifact-dir",
+        run.to_str().unwrap(),
+        "--batch-size",
+        "25",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("device: flex"), "{stdout}");
+    assert!(stdout.contains("test accuracy:"), "{stdout}");
+    assert!(
+        stdout.contains("epoch 1/1 done in"),
+        "plain per-epoch summary missing:\n{stdout}"
+    );
+    assert!(
+        !stdout.contains("ProgressSnapshot"),
+        "Burn's debug dump leaked:\n{stdout}"
+    );
+    let written = TrainingConfig::load(run.join("config.json")).unwrap();
+    assert_eq!(written, saved.with_batch_size(25));
+    assert!(run.join("model/model.bpk").is_file());
+}

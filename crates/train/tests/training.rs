@@ -1,0 +1,207 @@
+//! Training on small synthetic data with the real Learner on the flex backend.
+
+mod common;
+
+use std::time::Duration;
+
+use burn::tensor::Device;
+use model::MnistCnnConfig;
+use train::history::read_history;
+use train::{
+    LrSchedule, OptimizerKind, ProgressStyle, RunDir, RunError, RunOptions, SelectedDevice,
+    TrainingConfig, train_on,
+};
+
+fn small_config() -> TrainingConfig {
+    TrainingConfig::new(
+        MnistCnnConfig::new()
+            .with_conv1_filters(4)
+            .with_conv2_filters(8)
+            .with_hidden_units(32)
+            .with_dropout(0.1),
+    )
+    .with_epochs(3)
+    .with_batch_size(32)
+    .with_valid_size(80)
+    .with_lr(3e-3)
+}
+
+fn options(dir: &std::path::Path, resume: bool) -> RunOptions {
+    RunOptions {
+        run_dir: RunDir::new(dir),
+        device: SelectedDevice {
+            device: Device::flex(),
+            backend: "flex",
+        },
+        resume,
+        progress: ProgressStyle::Plain(Duration::from_secs(3600)),
+    }
+}
+
+fn fresh_run(
+    config: &TrainingConfig,
+    dir: &std::path::Path,
+) -> Result<train::RunMetrics, RunError> {
+    let options = options(dir, false);
+    options.run_dir.prepare(config, false).unwrap();
+    train_on(config, &common::synthetic_mnist(), &options)
+}
+
+#[test]
+fn training_lowers_the_loss_and_leaves_every_artifact() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_config();
+    let metrics = fresh_run(&config, dir.path()).unwrap();
+
+    let history = read_history(&dir.path().join("history.jsonl")).unwrap();
+    assert_eq!(
+        history.iter().map(|r| r.epoch).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert!(
+        history[2].train_loss < history[0].train_loss * 0.7,
+        "loss did not fall: {history:?}"
+    );
+    assert!(history[2].valid_accuracy > 50.0, "{history:?}");
+    // The cosine schedule decays the rate every epoch.
+    assert!(
+        history[0].lr > history[1].lr && history[1].lr > history[2].lr,
+        "{history:?}"
+    );
+
+    assert_eq!(metrics.test_images, 100);
+    assert!(metrics.test_accuracy > 0.5, "{metrics:?}");
+    assert_eq!(metrics.epochs, 3);
+    assert_eq!(metrics.backend, "flex");
+    for file in [
+        "config.json",
+        "history.jsonl",
+        "metrics.json",
+        "checkpoint/model-3.bpk",
+        "checkpoint/optim-3.bpk",
+        "checkpoint/scheduler-3.bpk",
+        "model/model.bpk",
+        "model/config.json",
+        "model/metrics.json",
+        "train/epoch-1/Loss.log",
+    ] {
+        assert!(dir.path().join(file).is_file(), "missing {file}");
+    }
+    // The exported model config is the model part of the training config, nothing else.
+    let model_config: MnistCnnConfig =
+        burn::config::Config::load(dir.path().join("model/config.json")).unwrap();
+    assert_eq!(model_config, config.model);
+}
+
+#[test]
+fn resume_continues_from_the_last_checkpoint() {
+    let config = small_config();
+    let uninterrupted = tempfile::tempdir().unwrap();
+    fresh_run(&config, uninterrupted.path()).unwrap();
+    let full = read_history(&uninterrupted.path().join("history.jsonl")).unwrap();
+
+    // Simulate a run killed during epoch 3: epochs 1-2 checkpointed, nothing of epoch 3 kept.
+    let dir = tempfile::tempdir().unwrap();
+    fresh_run(&config, dir.path()).unwrap();
+    for kind in ["model", "optim", "scheduler"] {
+        std::fs::remove_file(dir.path().join(format!("checkpoint/{kind}-3.bpk"))).unwrap();
+    }
+    let history_path = dir.path().join("history.jsonl");
+    let first_two: Vec<String> = std::fs::read_to_string(&history_path)
+        .unwrap()
+        .lines()
+        .take(2)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&history_path, first_two.concat()).unwrap();
+    std::fs::remove_dir_all(dir.path().join("model")).unwrap();
+
+    assert_eq!(RunDir::new(dir.path()).last_checkpoint().unwrap(), 2);
+    let metrics = train_on(
+        &config,
+        &common::synthetic_mnist(),
+        &options(dir.path(), true),
+    )
+    .unwrap();
+    let resumed = read_history(&history_path).unwrap();
+    assert_eq!(
+        resumed.iter().map(|r| r.epoch).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(metrics.epochs, 3);
+    // The scheduler state came back: epoch 3 ends at the same point of the cosine curve.
+    assert!(
+        (resumed[2].lr - full[2].lr).abs() < 1e-12,
+        "{} vs {}",
+        resumed[2].lr,
+        full[2].lr
+    );
+    // The weights came back: epoch 3 starts from trained weights, not from scratch.
+    assert!(
+        resumed[2].train_loss < full[0].train_loss * 0.7,
+        "{resumed:?}"
+    );
+    assert!(dir.path().join("model/model.bpk").is_file());
+}
+
+#[test]
+fn a_diverging_loss_stops_training_without_writing_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_config()
+        .with_optimizer(OptimizerKind::Sgd)
+        .with_lr_schedule(LrSchedule::Constant)
+        .with_lr(1e12);
+    let err = fresh_run(&config, dir.path()).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(err, RunError::NonFiniteLoss { epoch: 1, .. }),
+        "{message}"
+    );
+    assert!(message.contains("epoch 1, step"), "{message}");
+    assert!(!dir.path().join("model/model.bpk").exists());
+}
+
+#[test]
+fn same_seed_same_metrics_on_flex() {
+    let config = small_config().with_epochs(1);
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let first = fresh_run(&config, a.path()).unwrap();
+    let second = fresh_run(&config, b.path()).unwrap();
+    assert_eq!(
+        read_history(&a.path().join("history.jsonl")).unwrap(),
+        read_history(&b.path().join("history.jsonl")).unwrap()
+    );
+    assert_eq!(first.per_class_accuracy, second.per_class_accuracy);
+    // The record files differ in their random parameter ids; the weights must not.
+    let weights = |d: &tempfile::TempDir| {
+        let p = infer::Predictor::load(d.path().join("model"), &Device::flex()).unwrap();
+        let net = p.net();
+        [net.conv1.weight.val(), net.conv2.weight.val()]
+            .map(|w| w.into_data().try_into_vec::<f32>().unwrap())
+            .concat()
+            .into_iter()
+            .chain(
+                net.fc1
+                    .weight
+                    .val()
+                    .into_data()
+                    .try_into_vec::<f32>()
+                    .unwrap(),
+            )
+            .chain(
+                net.fc2
+                    .weight
+                    .val()
+                    .into_data()
+                    .try_into_vec::<f32>()
+                    .unwrap(),
+            )
+            .collect::<Vec<f32>>()
+    };
+    assert_eq!(
+        weights(&a),
+        weights(&b),
+        "same seed must give the same weights"
+    );
+}
