@@ -95,13 +95,8 @@ fn unusable_directories_are_clear_errors() {
     );
 }
 
-#[test]
-fn config_file_reruns_a_saved_configuration() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    common::write_synthetic_idx(&data);
-    let saved = TrainingConfig::new(
+fn small_saved_config() -> TrainingConfig {
+    TrainingConfig::new(
         model::MnistCnnConfig::new()
             .with_conv1_filters(4)
             .with_conv2_filters(8)
@@ -109,7 +104,16 @@ fn config_file_reruns_a_saved_configuration() {
     )
     .with_epochs(1)
     .with_valid_size(50)
-    .with_seed(7);
+    .with_seed(7)
+}
+
+#[test]
+fn config_file_reruns_a_saved_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    common::write_synthetic_idx(&data);
+    let saved = small_saved_config();
     let config_path = dir.path().join("saved.json");
     saved.save(&config_path).unwrap();
 
@@ -143,4 +147,71 @@ fn config_file_reruns_a_saved_configuration() {
     let written = TrainingConfig::load(run.join("config.json")).unwrap();
     assert_eq!(written, saved.with_batch_size(25));
     assert!(run.join("model/model.bpk").is_file());
+}
+
+/// Two processes, same seed, same backend, same flags: the same history, metrics and weights.
+/// (Within one process the flex device's random generator is global, so trainings running at
+/// the same time, as parallel tests do, draw from it in turn; a run alone in its process, as
+/// the CLI is, does not share it.)
+#[test]
+fn same_seed_same_results_on_flex() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    common::write_synthetic_idx(&data);
+    let config_path = dir.path().join("saved.json");
+    small_saved_config().save(&config_path).unwrap();
+    let run = |name: &str| {
+        let run = dir.path().join(name);
+        let out = train(&[
+            "--config",
+            config_path.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--artifact-dir",
+            run.to_str().unwrap(),
+            "--device",
+            "cpu",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        run
+    };
+    let (a, b) = (run("a"), run("b"));
+    let read = |p: std::path::PathBuf| std::fs::read_to_string(p).unwrap();
+    assert_eq!(read(a.join("history.jsonl")), read(b.join("history.jsonl")));
+    let metrics = |dir: &std::path::Path| -> serde_json::Value {
+        let mut m: serde_json::Value =
+            serde_json::from_str(&read(dir.join("metrics.json"))).unwrap();
+        m.as_object_mut()
+            .unwrap()
+            .retain(|k, _| !k.contains("seconds"));
+        m
+    };
+    assert_eq!(metrics(&a), metrics(&b));
+    let weights = |dir: &std::path::Path| {
+        let p = infer::Predictor::load(dir.join("model"), &burn::tensor::Device::flex()).unwrap();
+        let net = p.net();
+        [net.conv1.weight.val(), net.conv2.weight.val()]
+            .map(|w| w.into_data().try_into_vec::<f32>().unwrap())
+            .concat()
+            .into_iter()
+            .chain(
+                net.fc1
+                    .weight
+                    .val()
+                    .into_data()
+                    .try_into_vec::<f32>()
+                    .unwrap(),
+            )
+            .collect::<Vec<f32>>()
+    };
+    assert_eq!(
+        weights(&a),
+        weights(&b),
+        "same seed must give the same weights"
+    );
 }
