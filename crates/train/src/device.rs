@@ -103,7 +103,8 @@ fn cpu() -> Result<SelectedDevice, DeviceError> {
         .unwrap_or(Err(DeviceError::NoCpuBackend))
 }
 
-fn named(backend: &'static str) -> Result<SelectedDevice, DeviceError> {
+/// The device of the backend called `backend` (`flex`, `ndarray`, `wgpu`), if compiled in.
+pub fn named(backend: &'static str) -> Result<SelectedDevice, DeviceError> {
     let device = match backend {
         #[cfg(feature = "flex")]
         "flex" => Device::flex(),

@@ -1,0 +1,197 @@
+//! The API against the router (in process) and over loopback under concurrent load.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use burn::tensor::Device;
+use infer::Predictor;
+use serve::{AppState, PredictResponse, router};
+use tower::ServiceExt;
+
+fn app() -> axum::Router {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts/mnist-cnn");
+    let predictor = Predictor::load(shipped, &Device::flex()).unwrap();
+    router(Arc::new(AppState { predictor }))
+}
+
+fn seven_png() -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits/seven.png"))
+        .unwrap()
+}
+
+/// A "1" as 784 numbers: a vertical bar.
+fn one_pixels() -> Vec<u32> {
+    (0..784)
+        .map(|i| {
+            if (13..16).contains(&(i % 28)) && (4..24).contains(&(i / 28)) {
+                255
+            } else {
+                0
+            }
+        })
+        .collect()
+}
+
+async fn post(
+    app: axum::Router,
+    uri: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, serde_json::Value) {
+    let request = Request::post(uri)
+        .header("content-type", content_type)
+        .body(Body::from(body))
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn page_is_self_contained() {
+    let response = app()
+        .oneshot(Request::get("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = String::from_utf8(
+        axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(html.contains("<canvas id=\"pad\" width=\"280\" height=\"280\">"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "the page must work offline"
+    );
+}
+
+#[tokio::test]
+async fn png_and_json_bodies_are_predicted() {
+    let (status, body) = post(app(), "/api/predict", "image/png", seven_png()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["label"], 7);
+    assert!(body.get("feature_maps").is_none());
+
+    let json = serde_json::to_vec(&serde_json::json!({ "pixels": one_pixels() })).unwrap();
+    let (status, body) = post(app(), "/api/predict?maps=true", "application/json", json).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let answer: PredictResponse = serde_json::from_value(body).unwrap();
+    assert_eq!(answer.label, 1);
+    assert!((answer.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+    let maps = answer.feature_maps.unwrap();
+    assert_eq!(
+        (maps.conv1.len(), maps.conv1_side, maps.conv1[0].len()),
+        (32, 26, 676)
+    );
+    assert_eq!(
+        (maps.conv2.len(), maps.conv2_side, maps.conv2[0].len()),
+        (64, 11, 121)
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_get_4xx_json_errors() {
+    let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
+        (
+            "text/plain",
+            b"hello".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported content type",
+        ),
+        (
+            "image/png",
+            b"not a png".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "not a PNG or JPEG",
+        ),
+        (
+            "application/json",
+            b"{\"pixels\": [1, 2, 3]}".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "784 numbers",
+        ),
+        (
+            "application/json",
+            b"{\"pixels\": ".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid JSON",
+        ),
+        (
+            "application/json",
+            serde_json::to_vec(&serde_json::json!({"pixels": vec![300; 784]})).unwrap(),
+            StatusCode::BAD_REQUEST,
+            "0..255",
+        ),
+        (
+            "application/json",
+            serde_json::to_vec(&serde_json::json!({"pixels": vec![0; 784]})).unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "blank",
+        ),
+        (
+            "image/png",
+            vec![0u8; serve::BODY_LIMIT + 1],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "length limit",
+        ),
+    ];
+    let app = app();
+    for (content_type, body, expected, needle) in cases {
+        let (status, json) = post(app.clone(), "/api/predict", content_type, body).await;
+        assert_eq!(status, expected, "{content_type}: {json}");
+        let error = json["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no JSON error for {content_type}: {json}"));
+        assert!(error.contains(needle), "{error}");
+    }
+    // Still serving.
+    let (status, _) = post(app, "/api/predict", "image/png", seven_png()).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[test]
+fn concurrent_requests_over_loopback() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    runtime.spawn(async move { axum::serve(listener, app()).await.unwrap() });
+    let png = Arc::new(seven_png());
+    let url = format!("http://{addr}/api/predict");
+    let workers: Vec<_> = (0..12)
+        .map(|_| {
+            let (png, url) = (png.clone(), url.clone());
+            std::thread::spawn(move || {
+                (0..25)
+                    .map(|_| {
+                        let mut response = ureq::post(&url)
+                            .header("content-type", "image/png")
+                            .send(&png[..])
+                            .unwrap();
+                        let text = response.body_mut().read_to_string().unwrap();
+                        let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+                        body["label"].as_u64().unwrap()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let labels: Vec<u64> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    assert_eq!(labels.len(), 300);
+    assert!(labels.iter().all(|&l| l == 7), "{labels:?}");
+}

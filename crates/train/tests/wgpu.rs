@@ -1,0 +1,55 @@
+//! The GPU path (`cargo test -p train --features wgpu`): on a machine without a GPU this runs on
+//! Mesa's lavapipe, a real Vulkan implementation on the CPU.
+#![cfg(feature = "wgpu")]
+
+mod common;
+
+use std::time::Duration;
+
+use burn::tensor::Device;
+use model::MnistCnnConfig;
+use train::device::{DeviceChoice, select};
+use train::history::read_history;
+use train::{ProgressStyle, RunDir, RunOptions, TrainingConfig, train_on};
+
+#[test]
+fn wgpu_trains_and_its_record_loads_on_flex() {
+    let gpu = select(DeviceChoice::Gpu).expect("a wgpu adapter (install mesa-vulkan-drivers)");
+    println!("wgpu adapter: {gpu}");
+    assert_eq!(gpu.backend, "wgpu");
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = TrainingConfig::new(
+        MnistCnnConfig::new()
+            .with_conv1_filters(4)
+            .with_conv2_filters(8)
+            .with_hidden_units(32)
+            .with_dropout(0.1),
+    )
+    .with_epochs(2)
+    .with_batch_size(32)
+    .with_valid_size(80)
+    .with_lr(3e-3);
+    let options = RunOptions {
+        run_dir: RunDir::new(dir.path()),
+        device: gpu,
+        resume: false,
+        progress: ProgressStyle::Plain(Duration::from_secs(3600)),
+    };
+    options.run_dir.prepare(&config, false).unwrap();
+    let mnist = common::synthetic_mnist();
+    let metrics = train_on(&config, &mnist, &options).unwrap();
+    assert_eq!(metrics.backend, "wgpu");
+    let history = read_history(&dir.path().join("history.jsonl")).unwrap();
+    assert!(history[1].train_loss < history[0].train_loss, "{history:?}");
+
+    // Records are backend-independent: the wgpu-trained model predicts the same on flex.
+    let on_flex = infer::Predictor::load(dir.path().join("model"), &Device::flex()).unwrap();
+    let confusion = infer::evaluate(on_flex.net(), &mnist.test, on_flex.device());
+    assert!(
+        (confusion.accuracy() - metrics.test_accuracy).abs() < 0.011,
+        "flex {} vs wgpu {}",
+        confusion.accuracy(),
+        metrics.test_accuracy
+    );
+}
