@@ -110,7 +110,8 @@ fn predict(predictor: &Predictor, files: &[PathBuf], json: bool) -> ExitCode {
                 }
             }
             Err(err) => {
-                eprintln!("error: {}: {err}", file.display());
+                // The error names the file already.
+                eprintln!("error: {err}");
                 failed = true;
             }
         }

@@ -11,6 +11,9 @@ fn infer(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_infer"))
         .args(args)
         .env_remove("MNIST_DIR")
+        // These tests are about the CLI, not the GPU: with `--features wgpu` the default device
+        // would be the GPU, whose driver may print its own diagnostics to stderr.
+        .env("BURN_DEVICE", "flex")
         .output()
         .unwrap()
 }
@@ -31,6 +34,7 @@ fn one_bad_file_does_not_stop_the_batch() {
     assert!(stdout.contains("seven.png: 7 (7 "), "{stdout}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("bad.png: not a readable image"), "{stderr}");
+    assert_eq!(stderr.matches("bad.png").count(), 1, "{stderr}");
     assert!(!stderr.contains("panicked"));
 
     let json = infer(&["predict", "--json", seven.to_str().unwrap()]);

@@ -127,6 +127,8 @@ fn config_file_reruns_a_saved_configuration() {
         run.to_str().unwrap(),
         "--batch-size",
         "25",
+        "--device",
+        "cpu",
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
