@@ -2,40 +2,20 @@
 
 mod common;
 
-use std::time::Duration;
-
 use burn::tensor::Device;
 use model::MnistCnnConfig;
 use train::history::read_history;
 use train::{
-    LrSchedule, OptimizerKind, ProgressStyle, RunDir, RunError, RunOptions, SelectedDevice,
-    TrainingConfig, train_on,
+    LrSchedule, OptimizerKind, RunDir, RunError, RunOptions, SelectedDevice, TrainingConfig,
+    train_on,
 };
 
-fn small_config() -> TrainingConfig {
-    TrainingConfig::new(
-        MnistCnnConfig::new()
-            .with_conv1_filters(4)
-            .with_conv2_filters(8)
-            .with_hidden_units(32)
-            .with_dropout(0.1),
-    )
-    .with_epochs(3)
-    .with_batch_size(32)
-    .with_valid_size(80)
-    .with_lr(3e-3)
-}
-
 fn options(dir: &std::path::Path, resume: bool) -> RunOptions {
-    RunOptions {
-        run_dir: RunDir::new(dir),
-        device: SelectedDevice {
-            device: Device::flex(),
-            backend: "flex",
-        },
-        resume,
-        progress: ProgressStyle::Plain(Duration::from_secs(3600)),
-    }
+    let flex = SelectedDevice {
+        device: Device::flex(),
+        backend: "flex",
+    };
+    common::run_options(dir, flex, resume)
 }
 
 fn fresh_run(
@@ -50,7 +30,7 @@ fn fresh_run(
 #[test]
 fn training_lowers_the_loss_and_leaves_every_artifact() {
     let dir = tempfile::tempdir().unwrap();
-    let config = small_config();
+    let config = common::small_config();
     let metrics = fresh_run(&config, dir.path()).unwrap();
 
     let history = read_history(&dir.path().join("history.jsonl")).unwrap();
@@ -95,7 +75,7 @@ fn training_lowers_the_loss_and_leaves_every_artifact() {
 
 #[test]
 fn resume_continues_from_the_last_checkpoint() {
-    let config = small_config();
+    let config = common::small_config();
     let uninterrupted = tempfile::tempdir().unwrap();
     fresh_run(&config, uninterrupted.path()).unwrap();
     let full = read_history(&uninterrupted.path().join("history.jsonl")).unwrap();
@@ -147,7 +127,7 @@ fn resume_continues_from_the_last_checkpoint() {
 #[test]
 fn a_diverging_loss_stops_training_without_writing_a_model() {
     let dir = tempfile::tempdir().unwrap();
-    let config = small_config()
+    let config = common::small_config()
         .with_optimizer(OptimizerKind::Sgd)
         .with_lr_schedule(LrSchedule::Constant)
         .with_lr(1e12);

@@ -4,13 +4,10 @@
 
 mod common;
 
-use std::time::Duration;
-
 use burn::tensor::Device;
-use model::MnistCnnConfig;
 use train::device::{DeviceChoice, select};
 use train::history::read_history;
-use train::{ProgressStyle, RunDir, RunOptions, TrainingConfig, train_on};
+use train::train_on;
 
 #[test]
 fn wgpu_trains_and_its_record_loads_on_flex() {
@@ -19,23 +16,8 @@ fn wgpu_trains_and_its_record_loads_on_flex() {
     assert_eq!(gpu.backend, "wgpu");
 
     let dir = tempfile::tempdir().unwrap();
-    let config = TrainingConfig::new(
-        MnistCnnConfig::new()
-            .with_conv1_filters(4)
-            .with_conv2_filters(8)
-            .with_hidden_units(32)
-            .with_dropout(0.1),
-    )
-    .with_epochs(2)
-    .with_batch_size(32)
-    .with_valid_size(80)
-    .with_lr(3e-3);
-    let options = RunOptions {
-        run_dir: RunDir::new(dir.path()),
-        device: gpu,
-        resume: false,
-        progress: ProgressStyle::Plain(Duration::from_secs(3600)),
-    };
+    let config = common::small_config().with_epochs(2);
+    let options = common::run_options(dir.path(), gpu, false);
     options.run_dir.prepare(&config, false).unwrap();
     let mnist = common::synthetic_mnist();
     let metrics = train_on(&config, &mnist, &options).unwrap();

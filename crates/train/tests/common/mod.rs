@@ -4,9 +4,37 @@
 #![allow(dead_code)]
 
 use std::path::Path;
+use std::time::Duration;
 
 use data::idx::{PIXELS, write_idx};
 use data::{Location, Mnist, MnistSet};
+use model::MnistCnnConfig;
+use train::{ProgressStyle, RunDir, RunOptions, SelectedDevice, TrainingConfig};
+
+/// A network small enough to train in a second on the synthetic digits.
+pub fn small_config() -> TrainingConfig {
+    TrainingConfig::new(
+        MnistCnnConfig::new()
+            .with_conv1_filters(4)
+            .with_conv2_filters(8)
+            .with_hidden_units(32)
+            .with_dropout(0.1),
+    )
+    .with_epochs(3)
+    .with_batch_size(32)
+    .with_valid_size(80)
+    .with_lr(3e-3)
+}
+
+/// Options for a run in `dir` on `device`, quiet progress.
+pub fn run_options(dir: &Path, device: SelectedDevice, resume: bool) -> RunOptions {
+    RunOptions {
+        run_dir: RunDir::new(dir),
+        device,
+        resume,
+        progress: ProgressStyle::Plain(Duration::from_secs(3600)),
+    }
+}
 
 /// `n` images; digit d is a horizontal bar at rows 2d+4..2d+6 over random speckle.
 pub fn synthetic_set(n: usize, seed: u64) -> MnistSet {
