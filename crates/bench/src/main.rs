@@ -1,16 +1,20 @@
 //! `cargo run --release -p bench [--features ndarray,wgpu] -- [--json out.json]`
+//! (`--train-backends`, `--infer-backends` pick a subset; `compare.sh` runs it against PyTorch.)
 //!
 //! Per compiled backend: training throughput through the raw autodiff step and through a full
 //! Learner epoch (so the Learner/data overhead shows as a percentage), at batch 64 and 256;
 //! inference img/s at batch 1000; batch-1 latency (median, p99); peak RSS of the process.
 //! Data are synthetic digits held in memory: throughput does not depend on pixel values.
 
+mod ops;
+
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use burn::data::dataloader::batcher::Batcher;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::AdamConfig;
 use burn::tensor::Device;
+use burn::train::TrainStep;
 use clap::Parser;
 use data::{Location, Mnist, MnistBatch, MnistBatcher, MnistSet};
 use model::MnistCnnConfig;
@@ -18,12 +22,21 @@ use serde::Serialize;
 use train::step::Classifier;
 use train::{ProgressStyle, RunDir, RunOptions, SelectedDevice, TrainingConfig};
 
+// mimalloc instead of the system allocator: Burn's CPU backends allocate a fresh buffer for every
+// op's output, and glibc returns and re-faults those pages step after step (measured with
+// crates/bench: ~5% training, ~10% inference throughput; see crates/bench/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(about = "Benchmark the MNIST CNN on every compiled backend")]
 struct Args {
-    /// Backends to measure (default: every compiled one)
+    /// Backends to train on (default: every compiled one)
     #[arg(long, value_delimiter = ',')]
-    backends: Vec<String>,
+    train_backends: Option<Vec<String>>,
+    /// Backends to run inference on (default: every compiled one)
+    #[arg(long, value_delimiter = ',')]
+    infer_backends: Option<Vec<String>>,
     /// Training batch sizes
     #[arg(long, value_delimiter = ',', default_value = "64,256")]
     batch_sizes: Vec<usize>,
@@ -33,6 +46,12 @@ struct Args {
     /// Batch-1 inference runs for the latency percentiles
     #[arg(long, default_value_t = 300)]
     latency_runs: usize,
+    /// Shards per training batch [default: as `train` picks for the backend]
+    #[arg(long)]
+    shards: Option<usize>,
+    /// Instead of the benchmark: time each op of one training step (see ops.rs)
+    #[arg(long)]
+    ops: bool,
     /// Skip the Learner epoch measurement
     #[arg(long)]
     raw_only: bool,
@@ -44,6 +63,7 @@ struct Args {
 #[derive(Serialize, Debug)]
 struct TrainResult {
     batch_size: usize,
+    shards: usize,
     raw_step_img_per_s: f64,
     learner_epoch_img_per_s: Option<f64>,
     learner_overhead_percent: Option<f64>,
@@ -54,7 +74,12 @@ struct BackendResult {
     backend: String,
     device: String,
     train: Vec<TrainResult>,
-    infer_batch_1000_img_per_s: f64,
+    infer: Option<InferResult>,
+}
+
+#[derive(Serialize, Debug)]
+struct InferResult {
+    batch_1000_img_per_s: f64,
     latency_batch_1_median_ms: f64,
     latency_batch_1_p99_ms: f64,
 }
@@ -90,20 +115,18 @@ fn batches(set: &MnistSet, batch_size: usize, device: &Device) -> Vec<MnistBatch
         .collect()
 }
 
-/// Images per second of forward + backward + Adam over pre-built batches.
-fn raw_steps(device: &Device, set: &MnistSet, batch_size: usize) -> f64 {
-    let device = device.clone().autodiff();
-    let mut model = Classifier {
-        net: MnistCnnConfig::new().init(&device),
-    };
+/// Images per second of forward + backward + Adam over pre-built batches: the Learner's
+/// training step (`TrainStep::step`, sharded as in training) without the Learner.
+fn raw_steps(selected: &SelectedDevice, set: &MnistSet, batch_size: usize, shards: usize) -> f64 {
+    let device = selected.device.clone().autodiff();
+    let mut model = Classifier::new(MnistCnnConfig::new().init(&device), shards);
     let mut optim = AdamConfig::new().init();
     let batches = batches(set, batch_size, &device);
     let warmup = 3.min(batches.len());
     let mut step = |model: Classifier, batch: &MnistBatch| {
-        let out = model.forward_classification(batch.clone());
-        let grads = GradientsParams::from_grads(out.loss.backward(), &model);
-        let model = optim.step(1e-3, model, grads);
-        (model, out.loss)
+        let out = TrainStep::step(&model, batch.clone());
+        let model = optim.step(1e-3, model, out.grads);
+        (model, out.item.loss)
     };
     for batch in &batches[..warmup] {
         model = step(model, batch).0;
@@ -122,7 +145,12 @@ fn raw_steps(device: &Device, set: &MnistSet, batch_size: usize) -> f64 {
 }
 
 /// Images per second of one epoch through `train::train_on` (Learner, data loader, metrics).
-fn learner_epoch(selected: &SelectedDevice, set: &MnistSet, batch_size: usize) -> Result<f64> {
+fn learner_epoch(
+    selected: &SelectedDevice,
+    set: &MnistSet,
+    batch_size: usize,
+    shards: usize,
+) -> Result<f64> {
     let dir = tempfile::tempdir()?;
     let valid = 256;
     let mnist = Mnist {
@@ -139,6 +167,7 @@ fn learner_epoch(selected: &SelectedDevice, set: &MnistSet, batch_size: usize) -
         device: selected.clone(),
         resume: false,
         progress: ProgressStyle::Plain(Duration::from_secs(3600)),
+        shards: Some(shards),
     };
     options.run_dir.prepare(&config, false)?;
     let metrics = train::train_on(&config, &mnist, &options)?;
@@ -193,14 +222,54 @@ fn peak_rss_mib() -> f64 {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let backends: Vec<String> = if args.backends.is_empty() {
-        train::device::COMPILED_BACKENDS
-            .iter()
-            .map(|s| s.to_string())
+    let compiled: Vec<String> = train::device::COMPILED_BACKENDS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    // `--infer-backends ""` measures no inference (e.g. under a profiler).
+    let chosen = |list: &Option<Vec<String>>| -> Vec<String> {
+        list.clone()
+            .unwrap_or(compiled.clone())
+            .into_iter()
+            .filter(|b| !b.is_empty())
             .collect()
-    } else {
-        args.backends.clone()
     };
+    let train_backends = chosen(&args.train_backends);
+    let infer_backends = chosen(&args.infer_backends);
+    let mut backends = train_backends.clone();
+    backends.extend(infer_backends.iter().cloned());
+    backends.sort();
+    backends.dedup();
+    if args.ops {
+        let mut profiles = Vec::new();
+        for backend in &train_backends {
+            let selected = train::device::named(match backend.as_str() {
+                "flex" => "flex",
+                "ndarray" => "ndarray",
+                other => {
+                    anyhow::bail!("--ops profiles a CPU backend (flex or ndarray), not '{other}'")
+                }
+            })?;
+            for &batch_size in &args.batch_sizes {
+                let profile = ops::profile(&selected.device, batch_size);
+                println!("{selected}");
+                ops::print(&profile);
+                profiles.push(profile);
+            }
+            let profile = ops::forward_profile(&selected.device, 1);
+            println!(
+                "{selected}: inference of one image, {:.3} ms measured; ops below sum to {:.3} ms",
+                profile.full_step_ms, profile.ops_total_ms
+            );
+            ops::print_ops(&profile);
+            profiles.push(profile);
+        }
+        if let Some(path) = &args.json {
+            std::fs::write(path, serde_json::to_string_pretty(&profiles)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        return Ok(());
+    }
     let set = synthetic(args.train_images.max(1000), 1);
     let mut results = Vec::new();
     for backend in &backends {
@@ -208,35 +277,46 @@ fn main() -> Result<()> {
             "wgpu" => train::device::select(train::DeviceChoice::Gpu)?,
             "flex" => train::device::named("flex")?,
             "ndarray" => train::device::named("ndarray")?,
-            other => anyhow::bail!("unknown backend {other}"),
+            other => anyhow::bail!("unknown backend '{other}' (expected flex, ndarray or wgpu)"),
         };
         let device = selected.device.clone();
         eprintln!("measuring {selected}");
         let mut train = Vec::new();
-        for &batch_size in &args.batch_sizes {
-            let raw = raw_steps(&device, &set, batch_size);
-            let learner = if args.raw_only {
-                None
-            } else {
-                Some(learner_epoch(&selected, &set, batch_size)?)
-            };
-            let overhead = learner.map(|l| 100.0 * (raw / l - 1.0));
-            eprintln!("  batch {batch_size}: raw {raw:.0} img/s, learner {learner:?}");
-            train.push(TrainResult {
-                batch_size,
-                raw_step_img_per_s: raw,
-                learner_epoch_img_per_s: learner,
-                learner_overhead_percent: overhead,
-            });
+        let shards = args
+            .shards
+            .unwrap_or_else(|| train::device::default_shards(&selected));
+        if train_backends.contains(backend) {
+            for &batch_size in &args.batch_sizes {
+                let raw = raw_steps(&selected, &set, batch_size, shards);
+                let learner = if args.raw_only {
+                    None
+                } else {
+                    Some(learner_epoch(&selected, &set, batch_size, shards)?)
+                };
+                let overhead = learner.map(|l| 100.0 * (raw / l - 1.0));
+                eprintln!("  batch {batch_size}: raw {raw:.0} img/s, learner {learner:?}");
+                train.push(TrainResult {
+                    batch_size,
+                    shards,
+                    raw_step_img_per_s: raw,
+                    learner_epoch_img_per_s: learner,
+                    learner_overhead_percent: overhead,
+                });
+            }
         }
-        let (throughput, median, p99) = inference(&device, &set, args.latency_runs);
+        let infer = infer_backends.contains(backend).then(|| {
+            let (throughput, median, p99) = inference(&device, &set, args.latency_runs);
+            InferResult {
+                batch_1000_img_per_s: throughput,
+                latency_batch_1_median_ms: median,
+                latency_batch_1_p99_ms: p99,
+            }
+        });
         results.push(BackendResult {
             backend: backend.clone(),
             device: format!("{device:?}"),
             train,
-            infer_batch_1000_img_per_s: throughput,
-            latency_batch_1_median_ms: median,
-            latency_batch_1_p99_ms: p99,
+            infer,
         });
     }
     let report = Report {
@@ -244,21 +324,23 @@ fn main() -> Result<()> {
         results,
         peak_rss_mib: peak_rss_mib(),
     };
+    print_table(&report);
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn print_table(report: &Report) {
     println!(
-        "{:<8} {:>6} {:>12} {:>14} {:>9} {:>12} {:>10} {:>9}",
-        "backend",
-        "batch",
-        "raw img/s",
-        "learner img/s",
-        "overhead",
-        "infer img/s",
-        "b1 median",
-        "b1 p99"
+        "{:<8} {:>6} {:>12} {:>14} {:>9}",
+        "backend", "batch", "raw img/s", "learner img/s", "overhead"
     );
     for r in &report.results {
         for t in &r.train {
             println!(
-                "{:<8} {:>6} {:>12.0} {:>14} {:>9} {:>12.0} {:>8.2}ms {:>7.2}ms",
+                "{:<8} {:>6} {:>12.0} {:>14} {:>9}",
                 r.backend,
                 t.batch_size,
                 t.raw_step_img_per_s,
@@ -266,9 +348,21 @@ fn main() -> Result<()> {
                     .map_or("-".into(), |v| format!("{v:.0}")),
                 t.learner_overhead_percent
                     .map_or("-".into(), |v| format!("{v:.1}%")),
-                r.infer_batch_1000_img_per_s,
-                r.latency_batch_1_median_ms,
-                r.latency_batch_1_p99_ms
+            );
+        }
+    }
+    println!(
+        "{:<8} {:>16} {:>12} {:>12}",
+        "backend", "infer b1000 img/s", "b1 median", "b1 p99"
+    );
+    for r in &report.results {
+        if let Some(i) = &r.infer {
+            println!(
+                "{:<8} {:>16.0} {:>10.3}ms {:>10.3}ms",
+                r.backend,
+                i.batch_1000_img_per_s,
+                i.latency_batch_1_median_ms,
+                i.latency_batch_1_p99_ms
             );
         }
     }
@@ -276,8 +370,4 @@ fn main() -> Result<()> {
         "peak RSS {:.0} MiB, {} threads available",
         report.peak_rss_mib, report.threads
     );
-    if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
-    }
-    Ok(())
 }

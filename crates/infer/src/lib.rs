@@ -10,6 +10,7 @@
 //! # Ok::<(), infer::InferError>(())
 //! ```
 
+pub mod device;
 mod error;
 pub mod evaluate;
 pub mod folder;
@@ -17,6 +18,7 @@ pub mod predictor;
 pub mod preprocess;
 pub mod report;
 
+pub use device::{Workload, default_device};
 pub use error::InferError;
 pub use evaluate::{Confusion, evaluate, predict_set};
 pub use predictor::{Prediction, Predictor, open_image};

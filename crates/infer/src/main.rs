@@ -5,11 +5,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use burn::tensor::Device;
+
 use clap::{Parser, Subcommand};
 use data::Mnist;
 use infer::folder::read_labelled_folder;
-use infer::{Confusion, Predictor, open_image, predict_set};
+use infer::{Confusion, Predictor, Workload, open_image, predict_set};
+
+// mimalloc instead of the system allocator: Burn's CPU backends allocate a fresh buffer for every
+// op's output, and glibc returns and re-faults those pages step after step (measured with
+// crates/bench: ~5% training, ~10% inference throughput; see crates/bench/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The model committed in `artifacts/mnist-cnn`.
 const SHIPPED_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../artifacts/mnist-cnn");
@@ -66,7 +72,12 @@ fn run(args: Args) -> Result<ExitCode> {
     let model_dir = args
         .model_dir
         .unwrap_or_else(|| PathBuf::from(SHIPPED_MODEL));
-    let device = Device::default();
+    // predict answers file by file, eval runs batches of 1000: each gets its faster backend.
+    let workload = match args.command {
+        Command::Predict { .. } => Workload::SingleImages,
+        Command::Eval { .. } => Workload::Batches,
+    };
+    let device = infer::default_device(workload);
     let predictor = Predictor::load(&model_dir, &device)
         .with_context(|| format!("cannot load the model in {}", model_dir.display()))?;
     match args.command {

@@ -212,3 +212,106 @@ fn dropout_only_acts_while_training() {
     assert_eq!(eval_a, eval_b, "inference must be deterministic");
     assert!(max_abs_diff(&eval_a, &training_a) > 1e-4);
 }
+
+#[test]
+fn first_convolution_as_matrix_product_equals_conv2d() {
+    // The network computes conv1 as patches x weights (faster to train); it must be the very
+    // layer `Conv2d::forward` computes, for both paddings, in value and in gradient.
+    for padding in [Padding::Valid, Padding::Same] {
+        let device = device().autodiff();
+        let model = MnistCnnConfig::new()
+            .with_padding(padding)
+            .with_activation(Activation::LeakyRelu { slope: 0.1 })
+            .init(&device);
+        let images = random_images(3, &device);
+        let reference = burn::nn::LeakyReluConfig::new()
+            .with_negative_slope(0.1)
+            .init()
+            .forward(model.conv1.forward(images.clone()));
+        let ours = model.features(images).conv1;
+        assert_eq!(ours.dims(), reference.dims(), "{padding:?}");
+        let diff = max_abs_diff(&values(ours.clone()), &values(reference.clone()));
+        assert!(diff < 1e-5, "{padding:?}: max diff {diff}");
+
+        let weight_grad = |out: Tensor<4>| {
+            let grads = (out.clone() * out).sum().backward();
+            values(model.conv1.weight.grad(&grads).unwrap())
+        };
+        let diff = max_abs_diff(&weight_grad(ours), &weight_grad(reference));
+        assert!(
+            diff < 1e-3,
+            "{padding:?}: weight gradients differ by {diff}"
+        );
+    }
+}
+
+#[test]
+fn a_caller_drawn_dropout_mask_is_the_dropout() {
+    let device = device().autodiff();
+    let model = MnistCnnConfig::new().init(&device);
+    let images = random_images(4, &device);
+    let mask = model
+        .dropout_mask(4, &device)
+        .expect("dropout is active while training");
+    assert_eq!(mask.dims(), [4, 512]);
+    let kept: Vec<f32> = values(mask.clone());
+    assert!(kept.iter().all(|&m| m == 0.0 || m == 1.0));
+    let share = kept.iter().sum::<f32>() / kept.len() as f32;
+    assert!(
+        (0.4..0.6).contains(&share),
+        "keep share {share} for p = 0.5"
+    );
+
+    // The same mask gives the same logits; rows of it give the rows of the batch.
+    let a = values(model.forward_with_dropout_mask(images.clone(), Some(mask.clone())));
+    let b = values(model.forward_with_dropout_mask(images.clone(), Some(mask.clone())));
+    assert_eq!(a, b);
+    let first_two = values(
+        model.forward_with_dropout_mask(images.clone().narrow(0, 0, 2), Some(mask.narrow(0, 0, 2))),
+    );
+    assert!(max_abs_diff(&first_two, &a[..20]) < 1e-5);
+
+    // No mask where dropout is off: inference devices and p = 0.
+    assert!(model.valid().dropout_mask(4, &Device::flex()).is_none());
+    let no_dropout = MnistCnnConfig::new().with_dropout(0.0).init(&device);
+    assert!(no_dropout.dropout_mask(4, &device).is_none());
+}
+
+#[test]
+fn forward_is_the_lectures_layer_order() {
+    // forward() pools before activating where that is the same function (max pooling); check it
+    // against the lecture's order spelled out layer by layer, for every pooling/activation.
+    let device = device();
+    for pooling in [Pooling::Max, Pooling::Avg] {
+        for activation in [Activation::Relu, Activation::LeakyRelu { slope: 0.2 }] {
+            let model = MnistCnnConfig::new()
+                .with_pooling(pooling)
+                .with_activation(activation)
+                .init(&device);
+            let act = |x: Tensor<4>| match activation {
+                Activation::Relu => burn::tensor::activation::relu(x),
+                Activation::LeakyRelu { slope } => burn::tensor::activation::leaky_relu(x, slope),
+            };
+            let pool = |x: Tensor<4>| match pooling {
+                Pooling::Max => burn::nn::pool::MaxPool2dConfig::new([2, 2])
+                    .init()
+                    .forward(x),
+                Pooling::Avg => burn::nn::pool::AvgPool2dConfig::new([2, 2])
+                    .init()
+                    .forward(x),
+            };
+            let images = random_images(3, &device);
+            let x = pool(act(model.conv1.forward(images.clone())));
+            let x = pool(act(model.conv2.forward(x))).flatten::<2>(1, 3);
+            let x = model.fc1.forward(x);
+            let x = match activation {
+                Activation::Relu => burn::tensor::activation::relu(x),
+                Activation::LeakyRelu { slope } => burn::tensor::activation::leaky_relu(x, slope),
+            };
+            let lecture = values(model.fc2.forward(x));
+            let ours = values(model.forward(images));
+            let diff = max_abs_diff(&ours, &lecture);
+            assert!(diff < 1e-5, "{pooling:?} {activation:?}: {diff}");
+        }
+    }
+}

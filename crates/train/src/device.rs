@@ -161,3 +161,13 @@ fn probe(device: &Device) -> Result<(), DeviceError> {
         }
     }
 }
+
+/// How many shards a training batch is split into on `selected` by default: one per thread of
+/// rayon's pool on a CPU backend (`RAYON_NUM_THREADS` sets it), so every core works on every
+/// step; 1 on a GPU, where one batch already fills the device.
+pub fn default_shards(selected: &SelectedDevice) -> usize {
+    match selected.backend {
+        "wgpu" => 1,
+        _ => rayon::current_num_threads(),
+    }
+}

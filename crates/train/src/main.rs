@@ -11,6 +11,12 @@ use model::{Activation, MnistCnnConfig, Padding, Pooling};
 use train::device::{self, DeviceChoice};
 use train::{LrSchedule, OptimizerKind, ProgressStyle, RunDir, RunOptions, TrainingConfig};
 
+// mimalloc instead of the system allocator: Burn's CPU backends allocate a fresh buffer for every
+// op's output, and glibc returns and re-faults those pages step after step (measured with
+// crates/bench: ~5% training, ~10% inference throughput; see crates/bench/README.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Train the lecture's MNIST CNN with Burn. Every hyper-parameter flag overrides the default,
 /// or the value in --config when one is given.
 #[derive(Parser, Debug)]
@@ -82,6 +88,10 @@ struct Args {
     /// auto (GPU if compiled in, else CPU; BURN_DEVICE=flex|ndarray|wgpu can choose), cpu or gpu
     #[arg(long, default_value = "auto")]
     device: DeviceChoice,
+    /// Split each batch into N shards trained in parallel (same update as the whole batch)
+    /// [default: one per CPU thread on a CPU backend (RAYON_NUM_THREADS), 1 on a GPU]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    shards: Option<u16>,
     /// Print plain progress lines even on a terminal (instead of Burn's dashboard)
     #[arg(long)]
     plain: bool,
@@ -163,6 +173,7 @@ fn run(args: Args) -> Result<()> {
         device,
         resume: args.resume,
         progress,
+        shards: args.shards.map(usize::from),
     };
     let metrics = train::train(&config, args.data_dir.as_deref(), &options)?;
     println!(

@@ -49,6 +49,9 @@ pub struct RunOptions {
     pub resume: bool,
     /// Progress display.
     pub progress: ProgressStyle,
+    /// Shards each training batch is split into, run in parallel (see
+    /// [`Classifier::sharded_step`]); `None` picks [`crate::device::default_shards`].
+    pub shards: Option<usize>,
 }
 
 /// What `metrics.json` holds.
@@ -159,9 +162,10 @@ pub fn train_on(
         .num_workers(config.workers)
         .build(valid_set);
 
-    let classifier = Classifier {
-        net: config.model.init(&train_device),
-    };
+    let shards = options
+        .shards
+        .unwrap_or_else(|| crate::device::default_shards(&options.device));
+    let classifier = Classifier::new(config.model.init(&train_device), shards);
     let optimizer = match config.optimizer {
         OptimizerKind::Adam => AdamConfig::new().init(),
         OptimizerKind::Adamw => AdamWConfig::new().init(),
@@ -252,14 +256,12 @@ pub fn train_on(
                 path: path.clone(),
                 message: e.to_string(),
             })?;
-            let restored = Classifier {
-                net: config.model.init(&device),
-            }
-            .try_load_record(record)
-            .map_err(|e| RunError::Record {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+            let restored = Classifier::new(config.model.init(&device), 1)
+                .try_load_record(record)
+                .map_err(|e| RunError::Record {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
             net = restored.net;
             selected_epoch = best.epoch;
             valid_accuracy = best.valid_accuracy;

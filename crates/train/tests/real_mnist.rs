@@ -20,6 +20,7 @@ fn one_epoch_on_flex_reaches_98_percent() {
         },
         resume: false,
         progress: ProgressStyle::Plain(Duration::from_secs(15)),
+        shards: None,
     };
     let metrics = train(&config, Some(std::path::Path::new(&mnist_dir)), &options).unwrap();
     println!("one epoch: {metrics:?}");

@@ -33,6 +33,7 @@ pub fn run_options(dir: &Path, device: SelectedDevice, resume: bool) -> RunOptio
         device,
         resume,
         progress: ProgressStyle::Plain(Duration::from_secs(3600)),
+        shards: None,
     }
 }
 

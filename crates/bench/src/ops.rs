@@ -1,0 +1,455 @@
+//! `bench --ops`: the cost of each tensor operation of one training step, on the backend's
+//! plain (non-autodiff) device, with the shapes of the default network.
+//!
+//! perf's call graphs cannot say which Burn op a kernel belongs to (the work runs on rayon's
+//! threads, not under the op that queued it), so this times the ops themselves, as Burn's
+//! autodiff runs them: the backward of a convolution is a transposed convolution (input
+//! gradient) plus a convolution over swapped batch/channel axes (weight gradient), a linear
+//! layer's backward is two matrix products, and so on. The sum is compared with a real step so
+//! that the autodiff bookkeeping and the optimizer show up too.
+
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::activation::relu;
+use burn::tensor::module::{
+    conv_transpose2d, conv2d, conv2d_weight_backward, linear, max_pool2d_with_indices,
+    max_pool2d_with_indices_backward, unfold4d,
+};
+use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, MaxPoolOptions, UnfoldOptions};
+use burn::tensor::{Device, Distribution, Int, Tensor};
+use model::MnistCnnConfig;
+use serde::Serialize;
+use train::step::Classifier;
+
+/// One row of the op profile.
+#[derive(Serialize, Debug)]
+pub struct OpTime {
+    /// What the op is, in the network's terms.
+    pub op: String,
+    /// Median milliseconds per call.
+    pub ms: f64,
+}
+
+/// The op profile of one step at `batch`.
+#[derive(Serialize, Debug)]
+pub struct OpProfile {
+    /// Images per batch.
+    pub batch: usize,
+    /// Each op, slowest first.
+    pub ops: Vec<OpTime>,
+    /// Sum of `ops`.
+    pub ops_total_ms: f64,
+    /// Median of a real forward + backward through autodiff (no optimizer).
+    pub autodiff_forward_backward_ms: f64,
+    /// Median of a real step: forward + backward + Adam.
+    pub full_step_ms: f64,
+}
+
+const REPS: usize = 15;
+
+/// Median milliseconds of `f` over [`REPS`] runs after two warm-up runs.
+fn time<T>(mut f: impl FnMut() -> T) -> f64 {
+    for _ in 0..2 {
+        std::hint::black_box(f());
+    }
+    let mut ms: Vec<f64> = (0..REPS)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(f());
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    ms[REPS / 2]
+}
+
+/// Profiles one training step of the default network on `device` (a CPU backend: its ops
+/// finish before they return, so wall time per call is the op's cost).
+pub fn profile(device: &Device, batch: usize) -> OpProfile {
+    let b = batch;
+    let rand = |shape: [usize; 4]| Tensor::<4>::random(shape, Distribution::Default, device);
+    let rand2 = |shape: [usize; 2]| Tensor::<2>::random(shape, Distribution::Default, device);
+    let rand1 = |n: usize| Tensor::<1>::random([n], Distribution::Default, device);
+    let conv = ConvOptions::new([1, 1], [0, 0], [1, 1], 1);
+    let pool = MaxPoolOptions::new([2, 2]);
+
+    let x = rand([b, 1, 28, 28]);
+    let (w1, b1) = (rand([32, 1, 3, 3]), rand1(32));
+    let (w2, b2) = (rand([64, 32, 3, 3]), rand1(64));
+    let (wf1, bf1) = (rand2([1600, 512]), rand1(512));
+    let (wf2, bf2) = (rand2([512, 10]), rand1(10));
+    let targets = Tensor::<1, Int>::from_ints(
+        (0..b)
+            .map(|i| (i % 10) as i32)
+            .collect::<Vec<_>>()
+            .as_slice(),
+        device,
+    );
+
+    // Forward values, to feed the ops downstream. Training computes conv1 as 3x3 patches x
+    // weights, and pools before the ReLU (see model::network).
+    let patches = || {
+        unfold4d(
+            x.clone(),
+            [3, 3],
+            UnfoldOptions::new([1, 1], [0, 0], [1, 1]),
+        )
+    };
+    let w1_matrix = w1.clone().reshape([1, 32, 9]);
+    let conv1_matmul = || {
+        (w1_matrix.clone().matmul(patches()) + b1.clone().reshape([1, 32, 1]))
+            .reshape([b, 32, 26, 26])
+    };
+    let a1 = conv1_matmul();
+    let (p1, i1) = max_pool2d_with_indices(a1.clone(), pool.clone());
+    let r1 = relu(p1.clone());
+    let a2 = conv2d(r1.clone(), w2.clone(), Some(b2.clone()), conv.clone());
+    let (p2, i2) = max_pool2d_with_indices(a2.clone(), pool.clone());
+    let r2 = relu(p2.clone());
+    let flat = r2.clone().flatten::<2>(1, 3);
+    let h = relu(linear(flat.clone(), wf1.clone(), Some(bf1.clone())));
+    let logits = linear(h.clone(), wf2.clone(), Some(bf2.clone()));
+    // Upstream gradients of the same shapes as the real ones.
+    let (g_logits, g_h, g_flat) = (rand2([b, 10]), rand2([b, 512]), rand2([b, 1600]));
+    let (g_a2, g_a1) = (rand([b, 64, 11, 11]), rand([b, 32, 26, 26]));
+    let (g_p1, g_p2) = (rand([b, 32, 13, 13]), rand([b, 64, 5, 5]));
+    let max_pool_backward = |x: &Tensor<4>, g: &Tensor<4>, i: &Tensor<4, Int>| {
+        max_pool2d_with_indices_backward(
+            x.clone(),
+            [2, 2],
+            [2, 2],
+            [0, 0],
+            [1, 1],
+            false,
+            g.clone(),
+            i.clone(),
+        )
+    };
+    let relu_backward = |out: &Tensor<4>, g: &Tensor<4>| {
+        g.clone().mask_fill(out.clone().lower_equal_elem(0.0), 0.0)
+    };
+    let loss = CrossEntropyLossConfig::new().init(device);
+    let bias_grad = |g: &Tensor<4>| g.clone().sum_dim(0).sum_dim(2).sum_dim(3);
+
+    let mut ops: Vec<OpTime> = [
+        (
+            "forward: conv1 1->32 @3x3, 28->26 (patches x weights)",
+            time(conv1_matmul),
+        ),
+        (
+            "forward: conv2 32->64 @3x3, 13->11",
+            time(|| conv2d(r1.clone(), w2.clone(), Some(b2.clone()), conv.clone())),
+        ),
+        (
+            "forward: ReLU x3 (after pooling)",
+            time(|| (relu(p1.clone()), relu(p2.clone()), relu(h.clone()))),
+        ),
+        (
+            "forward: max-pool x2 (with indices)",
+            time(|| {
+                (
+                    max_pool2d_with_indices(a1.clone(), pool.clone()),
+                    max_pool2d_with_indices(a2.clone(), pool.clone()),
+                )
+            }),
+        ),
+        (
+            "forward: fc1 1600->512",
+            time(|| linear(flat.clone(), wf1.clone(), Some(bf1.clone()))),
+        ),
+        (
+            "forward: fc2 512->10",
+            time(|| linear(h.clone(), wf2.clone(), Some(bf2.clone()))),
+        ),
+        (
+            "forward: dropout mask + scale",
+            time(|| {
+                h.clone()
+                    * Tensor::<2>::random([b, 512], Distribution::Bernoulli(0.5), device)
+                    * 2.0
+            }),
+        ),
+        (
+            "forward: cross-entropy",
+            time(|| loss.forward(logits.clone(), targets.clone())),
+        ),
+        (
+            "backward: fc2 (2 matmuls + bias)",
+            time(|| {
+                (
+                    g_logits.clone().matmul(wf2.clone().transpose()),
+                    h.clone().transpose().matmul(g_logits.clone()),
+                    g_logits.clone().sum_dim(0),
+                )
+            }),
+        ),
+        (
+            "backward: fc1 (2 matmuls + bias)",
+            time(|| {
+                (
+                    g_h.clone().matmul(wf1.clone().transpose()),
+                    flat.clone().transpose().matmul(g_h.clone()),
+                    g_h.clone().sum_dim(0),
+                )
+            }),
+        ),
+        (
+            "backward: ReLU x3",
+            time(|| {
+                (
+                    relu_backward(&r1, &g_p1),
+                    relu_backward(&r2, &g_p2),
+                    g_h.clone().mask_fill(h.clone().lower_equal_elem(0.0), 0.0),
+                )
+            }),
+        ),
+        (
+            "backward: max-pool x2",
+            time(|| {
+                (
+                    max_pool_backward(&a1, &g_p1, &i1),
+                    max_pool_backward(&a2, &g_flat.clone().reshape([b, 64, 5, 5]), &i2),
+                )
+            }),
+        ),
+        (
+            "backward: conv2 input grad (transposed conv)",
+            time(|| {
+                conv_transpose2d(
+                    g_a2.clone(),
+                    w2.clone(),
+                    None,
+                    ConvTransposeOptions::new([1, 1], [0, 0], [0, 0], [1, 1], 1),
+                )
+            }),
+        ),
+        (
+            "backward: conv2 weight grad",
+            time(|| conv2d_weight_backward(r1.clone(), w2.clone(), g_a2.clone(), conv.clone())),
+        ),
+        (
+            "backward: conv1 weight grad (patches matmul + batch sum)",
+            time(|| {
+                g_a1.clone()
+                    .reshape([b, 32, 676])
+                    .matmul(patches().swap_dims(1, 2))
+                    .sum_dim(0)
+            }),
+        ),
+        (
+            "(not in the step) conv1 weight grad as Burn's conv2d backward",
+            time(|| conv2d_weight_backward(x.clone(), w1.clone(), g_a1.clone(), conv.clone())),
+        ),
+        (
+            "backward: conv biases",
+            time(|| (bias_grad(&g_a1), bias_grad(&g_a2))),
+        ),
+    ]
+    .into_iter()
+    .map(|(op, ms)| OpTime {
+        op: op.to_string(),
+        ms,
+    })
+    .collect();
+
+    // The real thing, through autodiff, for comparison with the sum of its parts.
+    let ad = device.clone().autodiff();
+    let model = Classifier::new(MnistCnnConfig::new().init(&ad), 1);
+    let images = rand([b, 1, 28, 28]).to_device(&ad);
+    let batch_of = || data::MnistBatch {
+        images: images.clone(),
+        targets: targets.clone().to_device(&ad),
+    };
+    let autodiff_forward_backward_ms = time(|| {
+        let out = model.forward_classification(batch_of());
+        GradientsParams::from_grads(out.loss.backward(), &model)
+    });
+    let mut optim = AdamConfig::new().init();
+    let mut current = model.clone();
+    let mut adam_ms = Vec::new();
+    let mut step_ms = Vec::new();
+    for _ in 0..REPS + 2 {
+        let start = Instant::now();
+        let out = current.forward_classification(batch_of());
+        let grads = GradientsParams::from_grads(out.loss.backward(), &current);
+        let adam = Instant::now();
+        current = optim.step(1e-3, current, grads);
+        adam_ms.push(adam.elapsed().as_secs_f64() * 1e3);
+        step_ms.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    let median = |mut v: Vec<f64>| {
+        let v = v.split_off(2); // warm-up
+        let mut v = v;
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let full_step_ms = median(step_ms);
+    ops.push(OpTime {
+        op: format!("Adam update ({} parameters)", model.num_params()),
+        ms: median(adam_ms),
+    });
+
+    ops.sort_by(|a, b| b.ms.total_cmp(&a.ms));
+    let ops_total_ms = ops
+        .iter()
+        .filter(|o| !o.op.starts_with("(not in the step)"))
+        .map(|o| o.ms)
+        .sum();
+    OpProfile {
+        batch,
+        ops,
+        ops_total_ms,
+        autodiff_forward_backward_ms,
+        full_step_ms,
+    }
+}
+
+/// Prints `profile` as a table with each op's share of the sum.
+pub fn print(profile: &OpProfile) {
+    println!(
+        "one training step at batch {}: {:.2} ms measured (forward+backward {:.2} ms); ops below sum to {:.2} ms",
+        profile.batch,
+        profile.full_step_ms,
+        profile.autodiff_forward_backward_ms,
+        profile.ops_total_ms
+    );
+    print_ops(profile);
+}
+
+/// Prints the rows of `profile`.
+pub fn print_ops(profile: &OpProfile) {
+    println!("{:>8} {:>6}  op", "ms", "share");
+    for op in &profile.ops {
+        let share = if op.op.starts_with("(not in the step)") {
+            "-".to_string()
+        } else {
+            format!("{:.1}%", 100.0 * op.ms / profile.ops_total_ms)
+        };
+        println!("{:>8.3} {:>6}  {}", op.ms, share, op.op);
+    }
+}
+
+/// The cost of each op of one inference forward pass at `batch` (batch 1: the latency case),
+/// from the u8 pixels to the probabilities on the host, on a plain device.
+pub fn forward_profile(device: &Device, batch: usize) -> OpProfile {
+    let b = batch;
+    let model = MnistCnnConfig::new().init(device);
+    let pixels: Vec<u8> = (0..b * 784).map(|i| (i * 7 % 256) as u8).collect();
+    let conv = ConvOptions::new([1, 1], [0, 0], [1, 1], 1);
+    let pool = MaxPoolOptions::new([2, 2]);
+    let weight = |p: &burn::module::Param<Tensor<4>>| p.val();
+    let x = data::images_to_tensor(&pixels, device);
+    let a1 = relu(conv2d(
+        x.clone(),
+        weight(&model.conv1.weight),
+        model.conv1.bias.as_ref().map(|b| b.val()),
+        conv.clone(),
+    ));
+    let p1 = burn::tensor::module::max_pool2d(a1.clone(), pool.clone());
+    let a2 = relu(conv2d(
+        p1.clone(),
+        weight(&model.conv2.weight),
+        model.conv2.bias.as_ref().map(|b| b.val()),
+        conv.clone(),
+    ));
+    let p2 = burn::tensor::module::max_pool2d(a2.clone(), pool.clone());
+    let flat = p2.clone().flatten::<2>(1, 3);
+    let h = relu(linear(
+        flat.clone(),
+        model.fc1.weight.val(),
+        model.fc1.bias.as_ref().map(|b| b.val()),
+    ));
+    let logits = linear(
+        h.clone(),
+        model.fc2.weight.val(),
+        model.fc2.bias.as_ref().map(|b| b.val()),
+    );
+    let probs = burn::tensor::activation::softmax(logits.clone(), 1);
+    let mut ops: Vec<OpTime> = [
+        (
+            "pixels -> normalised tensor",
+            time(|| data::images_to_tensor(&pixels, device)),
+        ),
+        (
+            "conv1 (Burn conv2d)",
+            time(|| {
+                conv2d(
+                    x.clone(),
+                    weight(&model.conv1.weight),
+                    model.conv1.bias.as_ref().map(|b| b.val()),
+                    conv.clone(),
+                )
+            }),
+        ),
+        (
+            "conv2",
+            time(|| {
+                conv2d(
+                    p1.clone(),
+                    weight(&model.conv2.weight),
+                    model.conv2.bias.as_ref().map(|b| b.val()),
+                    conv.clone(),
+                )
+            }),
+        ),
+        (
+            "max-pool x2",
+            time(|| {
+                (
+                    burn::tensor::module::max_pool2d(a1.clone(), pool.clone()),
+                    burn::tensor::module::max_pool2d(a2.clone(), pool.clone()),
+                )
+            }),
+        ),
+        (
+            "ReLU x3",
+            time(|| (relu(a1.clone()), relu(a2.clone()), relu(h.clone()))),
+        ),
+        (
+            "fc1 + fc2",
+            time(|| {
+                (
+                    linear(
+                        flat.clone(),
+                        model.fc1.weight.val(),
+                        model.fc1.bias.as_ref().map(|b| b.val()),
+                    ),
+                    linear(
+                        h.clone(),
+                        model.fc2.weight.val(),
+                        model.fc2.bias.as_ref().map(|b| b.val()),
+                    ),
+                )
+            }),
+        ),
+        (
+            "softmax",
+            time(|| burn::tensor::activation::softmax(logits.clone(), 1)),
+        ),
+        (
+            "probabilities -> host Vec<f32>",
+            time(|| probs.clone().into_data().try_to_vec::<f32>().ok()),
+        ),
+    ]
+    .into_iter()
+    .map(|(op, ms)| OpTime {
+        op: op.to_string(),
+        ms,
+    })
+    .collect();
+    ops.sort_by(|a, b| b.ms.total_cmp(&a.ms));
+    let full = time(|| {
+        let probs = model.probabilities(data::images_to_tensor(&pixels, device));
+        probs.into_data().try_to_vec::<f32>().ok()
+    });
+    OpProfile {
+        batch,
+        ops_total_ms: ops.iter().map(|o| o.ms).sum(),
+        ops,
+        autodiff_forward_backward_ms: f64::NAN,
+        full_step_ms: full,
+    }
+}
