@@ -14,7 +14,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 repeats=3
 threads="2 1"
-images=6400
+images=12800
 out=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
