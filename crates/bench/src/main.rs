@@ -220,8 +220,17 @@ fn peak_rss_mib() -> f64 {
         .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
+fn main() -> std::process::ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<()> {
     let compiled: Vec<String> = train::device::COMPILED_BACKENDS
         .iter()
         .map(|s| s.to_string())
@@ -236,20 +245,13 @@ fn main() -> Result<()> {
     };
     let train_backends = chosen(&args.train_backends);
     let infer_backends = chosen(&args.infer_backends);
-    let mut backends = train_backends.clone();
-    backends.extend(infer_backends.iter().cloned());
-    backends.sort();
-    backends.dedup();
     if args.ops {
         let mut profiles = Vec::new();
         for backend in &train_backends {
-            let selected = train::device::named(match backend.as_str() {
-                "flex" => "flex",
-                "ndarray" => "ndarray",
-                other => {
-                    anyhow::bail!("--ops profiles a CPU backend (flex or ndarray), not '{other}'")
-                }
-            })?;
+            let selected = backend_device(backend)?;
+            if selected.backend == "wgpu" {
+                anyhow::bail!("--ops profiles a CPU backend (flex or ndarray), not wgpu");
+            }
             for &batch_size in &args.batch_sizes {
                 let profile = ops::profile(&selected.device, batch_size);
                 println!("{selected}");
@@ -270,15 +272,18 @@ fn main() -> Result<()> {
         }
         return Ok(());
     }
+    let mut backends = train_backends.clone();
+    backends.extend(infer_backends.iter().cloned());
+    backends.sort();
+    backends.dedup();
     let set = synthetic(args.train_images.max(1000), 1);
     let mut results = Vec::new();
-    for backend in &backends {
-        let selected = match backend.as_str() {
-            "wgpu" => train::device::select(train::DeviceChoice::Gpu)?,
-            "flex" => train::device::named("flex")?,
-            "ndarray" => train::device::named("ndarray")?,
-            other => anyhow::bail!("unknown backend '{other}' (expected flex, ndarray or wgpu)"),
-        };
+    // Every name is checked (and the GPU probed) before the first measurement starts.
+    let selected_devices = backends
+        .iter()
+        .map(|b| backend_device(b))
+        .collect::<Result<Vec<_>>>()?;
+    for (backend, selected) in backends.iter().zip(selected_devices) {
         let device = selected.device.clone();
         eprintln!("measuring {selected}");
         let mut train = Vec::new();
@@ -330,6 +335,18 @@ fn main() -> Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+/// The device of a backend named on the command line (`train::device::named` wants a
+/// `'static` name; this also turns an unknown one into an error naming the choices).
+fn backend_device(name: &str) -> Result<SelectedDevice> {
+    let name = match name {
+        "flex" => "flex",
+        "ndarray" => "ndarray",
+        "wgpu" => return Ok(train::device::select(train::DeviceChoice::Gpu)?),
+        other => anyhow::bail!("unknown backend '{other}' (expected flex, ndarray or wgpu)"),
+    };
+    Ok(train::device::named(name)?)
 }
 
 fn print_table(report: &Report) {

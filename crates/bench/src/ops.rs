@@ -15,7 +15,7 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::activation::relu;
 use burn::tensor::module::{
-    conv_transpose2d, conv2d, conv2d_weight_backward, linear, max_pool2d_with_indices,
+    conv_transpose2d, conv2d, conv2d_weight_backward, linear, max_pool2d, max_pool2d_with_indices,
     max_pool2d_with_indices_backward, unfold4d,
 };
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, MaxPoolOptions, UnfoldOptions};
@@ -64,6 +64,17 @@ fn time<T>(mut f: impl FnMut() -> T) -> f64 {
         .collect();
     ms.sort_by(f64::total_cmp);
     ms[REPS / 2]
+}
+
+/// Rows from `(op, ms)` pairs.
+fn rows(timed: impl IntoIterator<Item = (&'static str, f64)>) -> Vec<OpTime> {
+    timed
+        .into_iter()
+        .map(|(op, ms)| OpTime {
+            op: op.to_string(),
+            ms,
+        })
+        .collect()
 }
 
 /// Profiles one training step of the default network on `device` (a CPU backend: its ops
@@ -134,7 +145,7 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
     let loss = CrossEntropyLossConfig::new().init(device);
     let bias_grad = |g: &Tensor<4>| g.clone().sum_dim(0).sum_dim(2).sum_dim(3);
 
-    let mut ops: Vec<OpTime> = [
+    let mut ops = rows([
         (
             "forward: conv1 1->32 @3x3, 28->26 (patches x weights)",
             time(conv1_matmul),
@@ -247,13 +258,7 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
             "backward: conv biases",
             time(|| (bias_grad(&g_a1), bias_grad(&g_a2))),
         ),
-    ]
-    .into_iter()
-    .map(|(op, ms)| OpTime {
-        op: op.to_string(),
-        ms,
-    })
-    .collect();
+    ]);
 
     // The real thing, through autodiff, for comparison with the sum of its parts.
     let ad = device.clone().autodiff();
@@ -335,111 +340,52 @@ pub fn print_ops(profile: &OpProfile) {
 /// The cost of each op of one inference forward pass at `batch` (batch 1: the latency case),
 /// from the u8 pixels to the probabilities on the host, on a plain device.
 pub fn forward_profile(device: &Device, batch: usize) -> OpProfile {
-    let b = batch;
     let model = MnistCnnConfig::new().init(device);
-    let pixels: Vec<u8> = (0..b * 784).map(|i| (i * 7 % 256) as u8).collect();
+    let pixels: Vec<u8> = (0..batch * 784).map(|i| (i * 7 % 256) as u8).collect();
     let conv = ConvOptions::new([1, 1], [0, 0], [1, 1], 1);
     let pool = MaxPoolOptions::new([2, 2]);
-    let weight = |p: &burn::module::Param<Tensor<4>>| p.val();
+    let bias = |b: &Option<burn::module::Param<Tensor<1>>>| b.as_ref().map(|b| b.val());
+    let (w1, b1) = (model.conv1.weight.val(), bias(&model.conv1.bias));
+    let (w2, b2) = (model.conv2.weight.val(), bias(&model.conv2.bias));
+    let (wf1, bf1) = (model.fc1.weight.val(), bias(&model.fc1.bias));
+    let (wf2, bf2) = (model.fc2.weight.val(), bias(&model.fc2.bias));
+
+    // Each layer once, as a closure: run for its value, timed for its cost.
     let x = data::images_to_tensor(&pixels, device);
-    let a1 = relu(conv2d(
-        x.clone(),
-        weight(&model.conv1.weight),
-        model.conv1.bias.as_ref().map(|b| b.val()),
-        conv.clone(),
-    ));
-    let p1 = burn::tensor::module::max_pool2d(a1.clone(), pool.clone());
-    let a2 = relu(conv2d(
-        p1.clone(),
-        weight(&model.conv2.weight),
-        model.conv2.bias.as_ref().map(|b| b.val()),
-        conv.clone(),
-    ));
-    let p2 = burn::tensor::module::max_pool2d(a2.clone(), pool.clone());
-    let flat = p2.clone().flatten::<2>(1, 3);
-    let h = relu(linear(
-        flat.clone(),
-        model.fc1.weight.val(),
-        model.fc1.bias.as_ref().map(|b| b.val()),
-    ));
-    let logits = linear(
-        h.clone(),
-        model.fc2.weight.val(),
-        model.fc2.bias.as_ref().map(|b| b.val()),
-    );
-    let probs = burn::tensor::activation::softmax(logits.clone(), 1);
-    let mut ops: Vec<OpTime> = [
+    let conv1 = || conv2d(x.clone(), w1.clone(), b1.clone(), conv.clone());
+    let a1 = relu(conv1());
+    let pool1 = || max_pool2d(a1.clone(), pool.clone());
+    let p1 = pool1();
+    let conv2 = || conv2d(p1.clone(), w2.clone(), b2.clone(), conv.clone());
+    let a2 = relu(conv2());
+    let pool2 = || max_pool2d(a2.clone(), pool.clone());
+    let flat = pool2().flatten::<2>(1, 3);
+    let fc1 = || linear(flat.clone(), wf1.clone(), bf1.clone());
+    let h = relu(fc1());
+    let fc2 = || linear(h.clone(), wf2.clone(), bf2.clone());
+    let logits = fc2();
+    let softmax = || burn::tensor::activation::softmax(logits.clone(), 1);
+    let probs = softmax();
+
+    let mut ops = rows([
         (
             "pixels -> normalised tensor",
             time(|| data::images_to_tensor(&pixels, device)),
         ),
-        (
-            "conv1 (Burn conv2d)",
-            time(|| {
-                conv2d(
-                    x.clone(),
-                    weight(&model.conv1.weight),
-                    model.conv1.bias.as_ref().map(|b| b.val()),
-                    conv.clone(),
-                )
-            }),
-        ),
-        (
-            "conv2",
-            time(|| {
-                conv2d(
-                    p1.clone(),
-                    weight(&model.conv2.weight),
-                    model.conv2.bias.as_ref().map(|b| b.val()),
-                    conv.clone(),
-                )
-            }),
-        ),
-        (
-            "max-pool x2",
-            time(|| {
-                (
-                    burn::tensor::module::max_pool2d(a1.clone(), pool.clone()),
-                    burn::tensor::module::max_pool2d(a2.clone(), pool.clone()),
-                )
-            }),
-        ),
+        ("conv1 (Burn conv2d)", time(conv1)),
+        ("conv2", time(conv2)),
+        ("max-pool x2", time(|| (pool1(), pool2()))),
         (
             "ReLU x3",
             time(|| (relu(a1.clone()), relu(a2.clone()), relu(h.clone()))),
         ),
-        (
-            "fc1 + fc2",
-            time(|| {
-                (
-                    linear(
-                        flat.clone(),
-                        model.fc1.weight.val(),
-                        model.fc1.bias.as_ref().map(|b| b.val()),
-                    ),
-                    linear(
-                        h.clone(),
-                        model.fc2.weight.val(),
-                        model.fc2.bias.as_ref().map(|b| b.val()),
-                    ),
-                )
-            }),
-        ),
-        (
-            "softmax",
-            time(|| burn::tensor::activation::softmax(logits.clone(), 1)),
-        ),
+        ("fc1 + fc2", time(|| (fc1(), fc2()))),
+        ("softmax", time(softmax)),
         (
             "probabilities -> host Vec<f32>",
             time(|| probs.clone().into_data().try_to_vec::<f32>().ok()),
         ),
-    ]
-    .into_iter()
-    .map(|(op, ms)| OpTime {
-        op: op.to_string(),
-        ms,
-    })
-    .collect();
+    ]);
     ops.sort_by(|a, b| b.ms.total_cmp(&a.ms));
     let full = time(|| {
         let probs = model.probabilities(data::images_to_tensor(&pixels, device));

@@ -45,17 +45,13 @@ fn image_path_agrees_with_raw_pixels() {
     let predictor = Predictor::load(shipped(), &Device::flex()).unwrap();
     let set = test_set();
     let raw = predict_set(predictor.net(), &set, predictor.device());
+    let label_of = |image: DynamicImage| predictor.predict_image(&image).unwrap().label;
     let mut agree = 0;
     let mut inverted_agree = 0;
     for (i, &expected) in raw.iter().enumerate() {
         let pixels = set.image(i);
         let gray = GrayImage::from_fn(28, 28, |x, y| image::Luma([pixels[(y * 28 + x) as usize]]));
-        if predictor
-            .predict_image(&DynamicImage::ImageLuma8(gray))
-            .unwrap()
-            .label
-            == expected
-        {
+        if label_of(DynamicImage::ImageLuma8(gray)) == expected {
             agree += 1;
         }
         if i < 1000 {
@@ -64,12 +60,7 @@ fn image_path_agrees_with_raw_pixels() {
                 let v = 255 - pixels[(y / 4 * 28 + x / 4) as usize];
                 Rgb([v, v, v])
             });
-            if predictor
-                .predict_image(&DynamicImage::ImageRgb8(big))
-                .unwrap()
-                .label
-                == expected
-            {
+            if label_of(DynamicImage::ImageRgb8(big)) == expected {
                 inverted_agree += 1;
             }
         }

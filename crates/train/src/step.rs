@@ -90,14 +90,16 @@ impl Classifier {
                 (self.clone().map(&mut FreshLeaves), images, targets, mask)
             })
             .collect();
-        let results: Vec<(GradientsParams, ClassificationOutput)> = work
+        // Each shard returns its gradients, its loss weighted by its share of the batch, and
+        // its output (for the metrics).
+        let results: Vec<(GradientsParams, Tensor<1>, ClassificationOutput)> = work
             .into_par_iter()
             .map(|(replica, images, targets, mask)| {
                 let [part, ..] = images.dims();
                 let output = replica.classify(images, targets, mask);
                 let weighted = output.loss.clone() * (part as f32 / size as f32);
                 let grads = GradientsParams::from_grads(weighted.backward(), &replica);
-                (grads, output)
+                (grads, weighted.detach(), output)
             })
             .collect();
         // Summed in shard order: the same float result whatever thread finished first.
@@ -105,10 +107,9 @@ impl Classifier {
         let mut losses = Vec::new();
         let mut logits = Vec::new();
         let mut targets = Vec::new();
-        for (grads, output) in results {
+        for (grads, weighted_loss, output) in results {
             accumulator.accumulate(self, grads);
-            let [part] = output.targets.dims();
-            losses.push(output.loss.detach() * (part as f32 / size as f32));
+            losses.push(weighted_loss);
             logits.push(output.output.detach());
             targets.push(output.targets);
         }
