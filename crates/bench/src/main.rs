@@ -12,31 +12,26 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use burn::data::dataloader::batcher::Batcher;
-use burn::optim::AdamConfig;
 use burn::tensor::Device;
 use burn::train::TrainStep;
 use clap::Parser;
+use data::synthetic::digits;
 use data::{Location, Mnist, MnistBatch, MnistBatcher, MnistSet};
-use model::MnistCnnConfig;
+use fast_alloc as _;
+use model::{MnistCnnConfig, Pixels, images_to_tensor};
 use serde::Serialize;
 use train::step::Classifier;
-use train::{ProgressStyle, RunDir, RunOptions, SelectedDevice, TrainingConfig};
-
-// mimalloc instead of the system allocator: Burn's CPU backends allocate a fresh buffer for every
-// op's output, and glibc returns and re-faults those pages step after step (measured with
-// crates/bench: ~5% training, ~10% inference throughput; see crates/bench/README.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use train::{Backend, ProgressStyle, RunDir, RunOptions, SelectedDevice, TrainingConfig};
 
 #[derive(Parser)]
 #[command(about = "Benchmark the MNIST CNN on every compiled backend")]
 struct Args {
-    /// Backends to train on (default: every compiled one)
-    #[arg(long, value_delimiter = ',')]
-    train_backends: Option<Vec<String>>,
-    /// Backends to run inference on (default: every compiled one)
-    #[arg(long, value_delimiter = ',')]
-    infer_backends: Option<Vec<String>>,
+    /// Backends to train on [default: every compiled one; none if given without a value]
+    #[arg(long, value_enum, value_delimiter = ',', num_args = 0..)]
+    train_backends: Option<Vec<Backend>>,
+    /// Backends to run inference on [default: every compiled one; none if given without a value]
+    #[arg(long, value_enum, value_delimiter = ',', num_args = 0..)]
+    infer_backends: Option<Vec<Backend>>,
     /// Training batch sizes
     #[arg(long, value_delimiter = ',', default_value = "64,256")]
     batch_sizes: Vec<usize>,
@@ -71,7 +66,7 @@ struct TrainResult {
 
 #[derive(Serialize, Debug)]
 struct BackendResult {
-    backend: String,
+    backend: Backend,
     device: String,
     train: Vec<TrainResult>,
     infer: Option<InferResult>,
@@ -91,19 +86,6 @@ struct Report {
     peak_rss_mib: f64,
 }
 
-fn synthetic(n: usize, seed: u64) -> MnistSet {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
-    let images = (0..n * 784).map(|_| (next() % 256) as u8).collect();
-    let labels = (0..n).map(|_| (next() % 10) as u8).collect();
-    MnistSet::from_parts(images, labels)
-}
-
 fn batches(set: &MnistSet, batch_size: usize, device: &Device) -> Vec<MnistBatch> {
     (0..set.len() / batch_size)
         .map(|b| {
@@ -115,17 +97,18 @@ fn batches(set: &MnistSet, batch_size: usize, device: &Device) -> Vec<MnistBatch
         .collect()
 }
 
-/// Images per second of forward + backward + Adam over pre-built batches: the Learner's
-/// training step (`TrainStep::step`, sharded as in training) without the Learner.
+/// Images per second of forward + backward + the default optimiser over pre-built batches: the
+/// Learner's training step (`TrainStep::step`, sharded as in training) without the Learner.
 fn raw_steps(selected: &SelectedDevice, set: &MnistSet, batch_size: usize, shards: usize) -> f64 {
     let device = selected.device.clone().autodiff();
-    let mut model = Classifier::new(MnistCnnConfig::new().init(&device), shards);
-    let mut optim = AdamConfig::new().init();
+    let config = TrainingConfig::new(MnistCnnConfig::new());
+    let mut model = Classifier::new(config.model.init(&device), shards);
+    let mut optim = config.optimizer.init();
     let batches = batches(set, batch_size, &device);
     let warmup = 3.min(batches.len());
     let mut step = |model: Classifier, batch: &MnistBatch| {
         let out = TrainStep::step(&model, batch.clone());
-        let model = optim.step(1e-3, model, out.grads);
+        let model = optim.step(config.lr, model, out.grads);
         (model, out.item.loss)
     };
     for batch in &batches[..warmup] {
@@ -155,22 +138,20 @@ fn learner_epoch(
     let valid = 256;
     let mnist = Mnist {
         train: set.clone(),
-        test: synthetic(256, 99),
+        test: digits(256, 99),
         location: Location::DataDir("synthetic".into()),
     };
     let config = TrainingConfig::new(MnistCnnConfig::new())
         .with_epochs(1)
         .with_batch_size(batch_size)
         .with_valid_size(valid);
+    let run = RunDir::new(dir.path().join("run")).prepare(&config, false)?;
     let options = RunOptions {
-        run_dir: RunDir::new(dir.path().join("run")),
         device: selected.clone(),
-        resume: false,
         progress: ProgressStyle::Plain(Duration::from_secs(3600)),
         shards: Some(shards),
     };
-    options.run_dir.prepare(&config, false)?;
-    let metrics = train::train_on(&config, &mnist, &options)?;
+    let metrics = train::train_on(run, &mnist, &options)?;
     // train_seconds covers the epoch plus a validation pass over 256 images and the final
     // test pass over 256: under 5% of the images, counted as overhead.
     Ok((set.len() - valid) as f64 / metrics.train_seconds)
@@ -178,29 +159,29 @@ fn learner_epoch(
 
 fn inference(device: &Device, set: &MnistSet, latency_runs: usize) -> (f64, f64, f64) {
     let net = MnistCnnConfig::new().init(device);
-    let pixels: Vec<u8> = (0..1000).flat_map(|i| set.image(i).to_vec()).collect();
-    let run = |pixels: &[u8]| {
+    let images: Vec<Pixels> = (0..1000).map(|i| set.item(i).image).collect();
+    let run = |images: &[Pixels]| {
         let out: Vec<f32> = net
-            .forward(data::images_to_tensor(pixels, device))
+            .forward(images_to_tensor(images, device))
             .into_data()
             .try_into_vec()
-            .unwrap();
+            .expect("f32 logits");
         std::hint::black_box(out);
     };
-    run(&pixels);
+    run(&images);
     let start = Instant::now();
     let reps = 5;
     for _ in 0..reps {
-        run(&pixels);
+        run(&images);
     }
     let throughput = (reps * 1000) as f64 / start.elapsed().as_secs_f64();
     for i in 0..20 {
-        run(set.image(i));
+        run(&images[i..=i]);
     }
     let mut latencies: Vec<f64> = (0..latency_runs)
         .map(|i| {
             let t = Instant::now();
-            run(set.image(i % 1000));
+            run(std::slice::from_ref(&images[i % images.len()]));
             t.elapsed().as_secs_f64() * 1e3
         })
         .collect();
@@ -231,27 +212,20 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
-    let compiled: Vec<String> = train::device::COMPILED_BACKENDS
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    // `--infer-backends ""` measures no inference (e.g. under a profiler).
-    let chosen = |list: &Option<Vec<String>>| -> Vec<String> {
+    // `--infer-backends` without a value measures no inference (e.g. under a profiler).
+    let chosen = |list: &Option<Vec<Backend>>| -> Vec<Backend> {
         list.clone()
-            .unwrap_or(compiled.clone())
-            .into_iter()
-            .filter(|b| !b.is_empty())
-            .collect()
+            .unwrap_or_else(|| train::device::COMPILED_BACKENDS.to_vec())
     };
     let train_backends = chosen(&args.train_backends);
     let infer_backends = chosen(&args.infer_backends);
     if args.ops {
         let mut profiles = Vec::new();
-        for backend in &train_backends {
-            let selected = backend_device(backend)?;
-            if selected.backend == "wgpu" {
-                anyhow::bail!("--ops profiles a CPU backend (flex or ndarray), not wgpu");
+        for &backend in &train_backends {
+            if backend.is_gpu() {
+                anyhow::bail!("--ops profiles a CPU backend (flex or ndarray), not {backend}");
             }
+            let selected = backend.select()?;
             for &batch_size in &args.batch_sizes {
                 let profile = ops::profile(&selected.device, batch_size);
                 println!("{selected}");
@@ -276,13 +250,13 @@ fn run(args: Args) -> Result<()> {
     backends.extend(infer_backends.iter().cloned());
     backends.sort();
     backends.dedup();
-    let set = synthetic(args.train_images.max(1000), 1);
+    let set = digits(args.train_images.max(1000), 1);
     let mut results = Vec::new();
-    // Every name is checked (and the GPU probed) before the first measurement starts.
+    // Every backend is checked (and the GPU probed) before the first measurement starts.
     let selected_devices = backends
         .iter()
-        .map(|b| backend_device(b))
-        .collect::<Result<Vec<_>>>()?;
+        .map(|b| b.select())
+        .collect::<Result<Vec<_>, _>>()?;
     for (backend, selected) in backends.iter().zip(selected_devices) {
         let device = selected.device.clone();
         eprintln!("measuring {selected}");
@@ -318,7 +292,7 @@ fn run(args: Args) -> Result<()> {
             }
         });
         results.push(BackendResult {
-            backend: backend.clone(),
+            backend: *backend,
             device: format!("{device:?}"),
             train,
             infer,
@@ -335,18 +309,6 @@ fn run(args: Args) -> Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
-}
-
-/// The device of a backend named on the command line (`train::device::named` wants a
-/// `'static` name; this also turns an unknown one into an error naming the choices).
-fn backend_device(name: &str) -> Result<SelectedDevice> {
-    let name = match name {
-        "flex" => "flex",
-        "ndarray" => "ndarray",
-        "wgpu" => return Ok(train::device::select(train::DeviceChoice::Gpu)?),
-        other => anyhow::bail!("unknown backend '{other}' (expected flex, ndarray or wgpu)"),
-    };
-    Ok(train::device::named(name)?)
 }
 
 fn print_table(report: &Report) {

@@ -20,7 +20,7 @@ use burn::tensor::module::{
 };
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, MaxPoolOptions, UnfoldOptions};
 use burn::tensor::{Device, Distribution, Int, Tensor};
-use model::MnistCnnConfig;
+use model::{IMAGE_PIXELS, MnistCnnConfig, images_to_tensor};
 use serde::Serialize;
 use train::step::Classifier;
 
@@ -341,7 +341,10 @@ pub fn print_ops(profile: &OpProfile) {
 /// from the u8 pixels to the probabilities on the host, on a plain device.
 pub fn forward_profile(device: &Device, batch: usize) -> OpProfile {
     let model = MnistCnnConfig::new().init(device);
-    let pixels: Vec<u8> = (0..batch * 784).map(|i| (i * 7 % 256) as u8).collect();
+    let pixels: Vec<u8> = (0..batch * IMAGE_PIXELS)
+        .map(|i| (i * 7 % 256) as u8)
+        .collect();
+    let images = pixels.as_chunks::<IMAGE_PIXELS>().0;
     let conv = ConvOptions::new([1, 1], [0, 0], [1, 1], 1);
     let pool = MaxPoolOptions::new([2, 2]);
     let bias = |b: &Option<burn::module::Param<Tensor<1>>>| b.as_ref().map(|b| b.val());
@@ -351,7 +354,7 @@ pub fn forward_profile(device: &Device, batch: usize) -> OpProfile {
     let (wf2, bf2) = (model.fc2.weight.val(), bias(&model.fc2.bias));
 
     // Each layer once, as a closure: run for its value, timed for its cost.
-    let x = data::images_to_tensor(&pixels, device);
+    let x = images_to_tensor(images, device);
     let conv1 = || conv2d(x.clone(), w1.clone(), b1.clone(), conv.clone());
     let a1 = relu(conv1());
     let pool1 = || max_pool2d(a1.clone(), pool.clone());
@@ -370,7 +373,7 @@ pub fn forward_profile(device: &Device, batch: usize) -> OpProfile {
     let mut ops = rows([
         (
             "pixels -> normalised tensor",
-            time(|| data::images_to_tensor(&pixels, device)),
+            time(|| images_to_tensor(images, device)),
         ),
         ("conv1 (Burn conv2d)", time(conv1)),
         ("conv2", time(conv2)),
@@ -388,7 +391,7 @@ pub fn forward_profile(device: &Device, batch: usize) -> OpProfile {
     ]);
     ops.sort_by(|a, b| b.ms.total_cmp(&a.ms));
     let full = time(|| {
-        let probs = model.probabilities(data::images_to_tensor(&pixels, device));
+        let probs = model.probabilities(images_to_tensor(images, device));
         probs.into_data().try_to_vec::<f32>().ok()
     });
     OpProfile {

@@ -5,13 +5,11 @@ use std::time::Instant;
 
 use burn::data::dataloader::batcher::Batcher;
 use burn::tensor::Device;
-use data::{MnistBatcher, MnistSet};
+use data::MnistBatcher;
 
 fn main() {
     let n = 6_400;
-    let images = (0..n * 784).map(|i| (i * 31 % 256) as u8).collect();
-    let labels = (0..n).map(|i| (i % 10) as u8).collect();
-    let set = MnistSet::from_parts(images, labels);
+    let set = data::synthetic::digits(n, 1);
     let items: Vec<_> = (0..n).map(|i| set.item(i)).collect();
     let device = Device::flex();
     let mut rates = Vec::new();

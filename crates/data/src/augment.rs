@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use crate::MnistItem;
-use crate::idx::PIXELS;
+use model::{IMAGE_PIXELS, IMAGE_SIZE, Pixels};
 
 /// Bounds of the random distortion.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -80,19 +80,20 @@ impl<D: Dataset<MnistItem>> Dataset<MnistItem> for AugmentedDataset<D> {
 
 /// Rotates `image` by `angle` radians about its centre, then shifts it by (`dx`, `dy`) pixels;
 /// bilinear sampling, zero (background) outside the source.
-pub fn transform(image: &[u8; PIXELS], angle: f32, dx: f32, dy: f32) -> [u8; PIXELS] {
+pub fn transform(image: &Pixels, angle: f32, dx: f32, dy: f32) -> Pixels {
     let (sin, cos) = angle.sin_cos();
-    let centre = 13.5f32;
+    const SIDE: i32 = IMAGE_SIZE as i32;
+    let centre = (IMAGE_SIZE as f32 - 1.0) / 2.0;
     let pixel = |x: i32, y: i32| -> f32 {
-        if (0..28).contains(&x) && (0..28).contains(&y) {
-            image[y as usize * 28 + x as usize] as f32
+        if (0..SIDE).contains(&x) && (0..SIDE).contains(&y) {
+            image[y as usize * IMAGE_SIZE + x as usize] as f32
         } else {
             0.0
         }
     };
-    let mut out = [0u8; PIXELS];
-    for y in 0..28 {
-        for x in 0..28 {
+    let mut out = [0u8; IMAGE_PIXELS];
+    for y in 0..IMAGE_SIZE {
+        for x in 0..IMAGE_SIZE {
             // Inverse mapping: where in the source does output pixel (x, y) come from?
             let (u, v) = (x as f32 - centre - dx, y as f32 - centre - dy);
             let sx = cos * u + sin * v + centre;
@@ -104,7 +105,7 @@ pub fn transform(image: &[u8; PIXELS], angle: f32, dx: f32, dy: f32) -> [u8; PIX
                 + pixel(x0 + 1, y0) * fx * (1.0 - fy)
                 + pixel(x0, y0 + 1) * (1.0 - fx) * fy
                 + pixel(x0 + 1, y0 + 1) * fx * fy;
-            out[y * 28 + x] = value.round().clamp(0.0, 255.0) as u8;
+            out[y * IMAGE_SIZE + x] = value.round().clamp(0.0, 255.0) as u8;
         }
     }
     out

@@ -12,16 +12,18 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use crate::DataError;
-use crate::idx::{PIXELS, parse_images, parse_labels, read_maybe_gzip};
-use crate::source::{
-    Downloader, Location, MnistFile, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS,
-};
+use model::{IMAGE_PIXELS as PIXELS, Pixels};
+
+#[cfg(feature = "download")]
+use crate::download::Downloader;
+use crate::idx::{parse_images, parse_labels, read_maybe_gzip};
+use crate::source::{Location, MnistFile, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
 
 /// One digit: 28x28 row-major pixels (0 = background, 255 = ink) and its label.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MnistItem {
     /// Row-major 28x28 pixels.
-    pub image: [u8; PIXELS],
+    pub image: Pixels,
     /// The digit, 0-9.
     pub label: u8,
 }
@@ -163,41 +165,46 @@ pub struct Mnist {
 }
 
 impl Mnist {
-    /// Loads both sets from `--data-dir`, `MNIST_DIR` or the cache (downloading into it), in
-    /// that order of precedence.
+    /// Loads both sets from `--data-dir`, `MNIST_DIR` or the cache, in that order of precedence
+    /// (see [`Mnist::load_from`] for the cache).
     pub fn load(data_dir: Option<&Path>) -> Result<Self, DataError> {
-        Self::load_from(Location::from_env(data_dir)?, &Downloader::default())
+        Self::load_from(Location::from_env(data_dir)?)
     }
 
-    /// Loads both sets from `location`, downloading into it when it is the cache.
-    pub fn load_from(location: Location, downloader: &Downloader) -> Result<Self, DataError> {
+    /// Loads both sets from `location`. A cache location is filled from the mirrors first
+    /// when the `download` feature is on; without it, the files must already be there.
+    pub fn load_from(location: Location) -> Result<Self, DataError> {
         Ok(Self {
-            train: load_set(&location, downloader, TRAIN_IMAGES, TRAIN_LABELS)?,
-            test: load_set(&location, downloader, TEST_IMAGES, TEST_LABELS)?,
+            train: load_set(&location, TRAIN_IMAGES, TRAIN_LABELS)?,
+            test: load_set(&location, TEST_IMAGES, TEST_LABELS)?,
             location,
         })
     }
 
-    /// Loads the test set alone (for evaluation).
+    /// Loads the test set alone (for evaluation), from the same places as [`Mnist::load`].
     pub fn load_test(data_dir: Option<&Path>) -> Result<MnistSet, DataError> {
-        load_set(
-            &Location::from_env(data_dir)?,
-            &Downloader::default(),
-            TEST_IMAGES,
-            TEST_LABELS,
-        )
+        load_set(&Location::from_env(data_dir)?, TEST_IMAGES, TEST_LABELS)
     }
 }
 
 fn load_set(
     location: &Location,
-    downloader: &Downloader,
     images: MnistFile,
     labels: MnistFile,
 ) -> Result<MnistSet, DataError> {
-    let path = |file: &MnistFile| match location {
-        Location::Cache(dir) => downloader.ensure(dir, file),
+    MnistSet::read(&find(location, &images)?, &find(location, &labels)?)
+}
+
+/// The path of `file` in `location`, downloading it into the cache when this build can.
+fn find(location: &Location, file: &MnistFile) -> Result<std::path::PathBuf, DataError> {
+    match location {
+        #[cfg(feature = "download")]
+        Location::Cache(dir) => Downloader::default().ensure(dir, file),
+        #[cfg(not(feature = "download"))]
+        Location::Cache(dir) => location.find(file).map_err(|_| DataError::NotDownloaded {
+            file: file.stem,
+            dir: dir.clone(),
+        }),
         _ => location.find(file),
-    };
-    MnistSet::read(&path(&images)?, &path(&labels)?)
+    }
 }

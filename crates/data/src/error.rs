@@ -13,7 +13,7 @@ pub enum DataError {
         path: PathBuf,
     },
     /// The file exists but could not be read.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -21,7 +21,7 @@ pub enum DataError {
         source: std::io::Error,
     },
     /// The file starts with the gzip signature but does not decompress.
-    #[error("{path}: corrupt gzip data: {source}")]
+    #[error("{path}: corrupt gzip data")]
     Gzip {
         /// The file.
         path: PathBuf,
@@ -106,6 +106,19 @@ pub enum DataError {
         dir: PathBuf,
         /// What each mirror answered, `; `-separated.
         attempts: String,
+    },
+    /// The cache lacks a file, and this build has no downloader (the `download` feature).
+    #[error(
+        "MNIST file {file} is not in {dir}, and this program cannot download it; provide the four \
+         files train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, \
+         t10k-labels-idx1-ubyte (.gz or raw) with --data-dir DIR or the MNIST_DIR environment \
+         variable (`cargo run -p train` downloads them into {dir})"
+    )]
+    NotDownloaded {
+        /// The first missing file's stem.
+        file: &'static str,
+        /// The cache directory.
+        dir: PathBuf,
     },
     /// A directory given explicitly lacks a file.
     #[error(

@@ -11,14 +11,14 @@ use std::path::{Path, PathBuf};
 
 use flate2::read::GzDecoder;
 
+use model::{IMAGE_PIXELS, IMAGE_SIZE};
+
 use crate::DataError;
 
 /// Magic number of an IDX file of unsigned-byte images.
 pub const IMAGES_MAGIC: u32 = 2051;
 /// Magic number of an IDX file of unsigned-byte labels.
 pub const LABELS_MAGIC: u32 = 2049;
-/// Pixels in one 28x28 image.
-pub const PIXELS: usize = 28 * 28;
 
 const GZIP_SIGNATURE: [u8; 2] = [0x1f, 0x8b];
 
@@ -49,14 +49,14 @@ pub fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>, DataError> {
 pub fn parse_images(path: &Path, bytes: &[u8]) -> Result<(usize, Vec<u8>), DataError> {
     let header = header(path, bytes, "images", IMAGES_MAGIC, 16)?;
     let (count, rows, cols) = (header[1], header[2], header[3]);
-    if (rows, cols) != (28, 28) {
+    if (rows as usize, cols as usize) != (IMAGE_SIZE, IMAGE_SIZE) {
         return Err(DataError::WrongDimensions {
             path: path.into(),
             rows,
             cols,
         });
     }
-    let data = body(path, bytes, 16, count as usize * PIXELS)?;
+    let data = body(path, bytes, 16, count as usize * IMAGE_PIXELS)?;
     Ok((count as usize, data.to_vec()))
 }
 
@@ -129,11 +129,11 @@ pub fn write_idx(
     let count = labels.len() as u32;
     assert_eq!(
         images.len(),
-        labels.len() * PIXELS,
+        labels.len() * IMAGE_PIXELS,
         "one 28x28 image per label"
     );
     let mut image_file = Vec::with_capacity(16 + images.len());
-    for word in [IMAGES_MAGIC, count, 28, 28] {
+    for word in [IMAGES_MAGIC, count, IMAGE_SIZE as u32, IMAGE_SIZE as u32] {
         image_file.extend_from_slice(&word.to_be_bytes());
     }
     image_file.extend_from_slice(images);

@@ -5,12 +5,17 @@
 pub mod augment;
 pub mod batcher;
 pub mod dataset;
+#[cfg(feature = "download")]
+pub mod download;
 mod error;
 pub mod idx;
 pub mod source;
+pub mod synthetic;
 
 pub use augment::{Augmentation, AugmentedDataset};
-pub use batcher::{MEAN, MnistBatch, MnistBatcher, STD, images_to_tensor, normalize};
+pub use batcher::{MnistBatch, MnistBatcher};
 pub use dataset::{Mnist, MnistDataset, MnistItem, MnistSet};
+#[cfg(feature = "download")]
+pub use download::Downloader;
 pub use error::DataError;
-pub use source::{Downloader, Location};
+pub use source::Location;

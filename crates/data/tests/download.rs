@@ -1,13 +1,16 @@
 //! Downloads against a local HTTP server: mirror fallback, checksum verification, and no
 //! partial file left in the cache.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 
 use data::DataError;
+use data::download::{Downloader, sha256_hex};
 use data::idx::write_idx;
-use data::source::{Downloader, MnistFile, sha256_hex};
+use data::source::MnistFile;
 
 /// Serves `routes` (path -> body; anything else is a 404) for `requests` requests.
 fn serve(routes: Vec<(String, Vec<u8>)>, requests: usize) -> String {

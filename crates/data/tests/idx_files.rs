@@ -1,13 +1,16 @@
 //! The IDX reader and the data sets on small fixtures written by the tests themselves.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use std::path::Path;
 
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::Dataset;
 use burn::tensor::Device;
-use data::idx::{PIXELS, write_idx};
+use data::idx::write_idx;
 use data::source::{Location, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
 use data::{Augmentation, AugmentedDataset, DataError, Mnist, MnistBatcher, MnistSet};
+use model::IMAGE_PIXELS as PIXELS;
 
 /// `n` digits whose pixel values encode their index, labels cycling 0-9.
 fn fixture(n: usize) -> (Vec<u8>, Vec<u8>) {

@@ -1,11 +1,13 @@
 //! Checks on the real MNIST files. Ignored by default; `.ci/run` runs them with
 //! `MNIST_DIR` pointing at the four files. They fail, never skip, when it is not set.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use std::path::PathBuf;
 
 use burn::data::dataset::Dataset;
 use data::source::{Location, MNIST_FILES};
-use data::{Mnist, idx::read_maybe_gzip, source::sha256_hex};
+use data::{Mnist, download::sha256_hex, idx::read_maybe_gzip};
 
 fn mnist_dir() -> PathBuf {
     std::env::var_os("MNIST_DIR")

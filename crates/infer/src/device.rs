@@ -1,9 +1,11 @@
 //! Which CPU backend runs inference by default: measured, not assumed.
 //!
-//! On a 2-core x86 machine (crates/bench, `compare.sh`), Burn's flex backend answers one image
-//! fastest (~0.4 ms against ndarray's ~0.75 ms) while ndarray classifies batches of 1000 about
-//! twice as fast (~7,000 against ~3,900 img/s). Training stays on flex, which trains ~20x faster
-//! than ndarray.
+//! Neither of Burn's CPU backends wins everywhere. A single image is a tiny forward pass, mostly
+//! per-op overhead, and flex answers it sooner; a batch of 1000 is mostly the convolutions'
+//! arithmetic, and ndarray gets through it sooner. So the device follows the workload: flex for
+//! one image at a time, ndarray for batches. Training stays on flex, which trains much faster
+//! than ndarray. The timings behind these choices are measured with crates/bench (`compare.sh`):
+//! see crates/bench/README.md.
 
 use burn::tensor::Device;
 

@@ -1,4 +1,8 @@
 //! Errors of the inference library; each names the file concerned.
+//!
+//! A variant caused by another error keeps it as its [`std::error::Error::source`] and does not
+//! repeat it in its own message: print the whole chain (`{:#}` of an `anyhow::Error`) to get one
+//! line such as `model.bpk: not a model record: Record I/O error: ...`.
 
 use std::path::PathBuf;
 
@@ -13,49 +17,114 @@ pub enum InferError {
         /// The file.
         path: PathBuf,
     },
-    /// The model config is not a valid `MnistCnnConfig`.
-    #[error("{path}: not a model configuration: {message}")]
+    /// A file exists but could not be read.
+    #[error("{path}: cannot read")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The model config is not the JSON of a `MnistCnnConfig`.
+    #[error("{path}: not a model configuration")]
     BadConfig {
         /// The file.
         path: PathBuf,
-        /// Why.
-        message: String,
+        /// Where the JSON is wrong.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The model config parses but describes no buildable network.
+    #[error("{path}: unusable model configuration")]
+    InvalidConfig {
+        /// The file.
+        path: PathBuf,
+        /// Which setting is wrong.
+        #[source]
+        source: model::InvalidConfig,
     },
     /// The record file is not a burnpack record.
-    #[error("{path}: not a model record: {message}")]
+    #[error("{path}: not a model record")]
     NotARecord {
         /// The file.
         path: PathBuf,
-        /// Why.
-        message: String,
+        /// What the burnpack reader said.
+        #[source]
+        source: burn::store::RecordError,
     },
     /// The record's tensors do not fit the network the config describes.
-    #[error("{path}: record does not match {config}: {message}")]
+    #[error("{path}: record does not match {config}")]
     RecordMismatch {
         /// The record.
         path: PathBuf,
         /// The config it was checked against.
         config: PathBuf,
         /// Which tensors disagree.
-        message: String,
+        #[source]
+        source: burn::store::RecordError,
     },
-    /// An image file could not be read or decoded.
-    #[error("{path}: not a readable image: {message}")]
+    /// Neither a model directory nor a shipped model: this build has no `shipped-model`.
+    #[error(
+        "no model: pass --model-dir DIR or set {env} (this build has no shipped model)",
+        env = crate::ModelSource::ENV_VAR
+    )]
+    NoModel,
+    /// An image file could not be decoded.
+    #[cfg(feature = "image")]
+    #[error("{path}: not a readable image")]
     Image {
         /// The file.
         path: PathBuf,
-        /// Why.
-        message: String,
+        /// What the decoder said.
+        #[source]
+        source: image::ImageError,
     },
     /// The image has no ink to recognise.
+    #[cfg(feature = "image")]
     #[error("the image is blank: no ink found")]
     NoInk,
-    /// A labelled-image folder problem.
-    #[error("{path}: {message}")]
-    Folder {
+    /// An image file of a labelled folder has no ink to recognise.
+    #[cfg(feature = "image")]
+    #[error("{path}: the image is blank: no ink found")]
+    BlankImage {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A labelled-image folder is not a directory.
+    #[cfg(feature = "image")]
+    #[error("{path}: not a directory")]
+    NotADirectory {
+        /// The path given as the folder.
+        path: PathBuf,
+    },
+    /// A labelled-image folder holds no usable image in its digit folders.
+    #[cfg(feature = "image")]
+    #[error(
+        "{path}: no images found; expected the layout DIR/<digit>/<image>.png with digit folders 0 to 9"
+    )]
+    NoImages {
         /// The folder.
         path: PathBuf,
-        /// What is wrong.
-        message: String,
+    },
+    /// A directory for output files could not be created.
+    #[cfg(feature = "image")]
+    #[error("{path}: cannot create the directory")]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An image file could not be written.
+    #[cfg(feature = "image")]
+    #[error("{path}: cannot write the image")]
+    WriteImage {
+        /// The file.
+        path: PathBuf,
+        /// What the encoder or the OS said.
+        #[source]
+        source: image::ImageError,
     },
 }

@@ -1,8 +1,8 @@
 //! Accuracy, per-class accuracy and the confusion matrix of a network over a labelled set.
 
 use burn::tensor::Device;
-use data::{MnistSet, images_to_tensor};
-use model::MnistCnn;
+use data::MnistSet;
+use model::{IMAGE_PIXELS, MnistCnn, NUM_CLASSES, images_to_tensor};
 use serde::Serialize;
 
 /// Images per forward pass: large enough to amortise per-call overhead, small enough to keep
@@ -13,7 +13,7 @@ pub const EVAL_BATCH: usize = 1000;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Confusion {
     /// `matrix[truth][predicted]`.
-    pub matrix: [[u32; 10]; 10],
+    pub matrix: [[u32; NUM_CLASSES]; NUM_CLASSES],
 }
 
 impl Confusion {
@@ -38,7 +38,7 @@ impl Confusion {
 
     /// Correct predictions.
     pub fn correct(&self) -> u32 {
-        (0..10).map(|d| self.matrix[d][d]).sum()
+        (0..NUM_CLASSES).map(|d| self.matrix[d][d]).sum()
     }
 
     /// Fraction correct, in [0, 1]; NaN when empty.
@@ -47,7 +47,7 @@ impl Confusion {
     }
 
     /// Fraction of each true digit predicted correctly; NaN for a digit never seen.
-    pub fn per_class_accuracy(&self) -> [f64; 10] {
+    pub fn per_class_accuracy(&self) -> [f64; NUM_CLASSES] {
         std::array::from_fn(|d| {
             self.matrix[d][d] as f64 / self.matrix[d].iter().sum::<u32>() as f64
         })
@@ -56,7 +56,7 @@ impl Confusion {
     /// The matrix as aligned text, rows = truth, columns = prediction.
     pub fn to_text(&self) -> String {
         let mut out = String::from("true\\pred");
-        for p in 0..10 {
+        for p in 0..NUM_CLASSES {
             out += &format!("{p:>6}");
         }
         out.push('\n');
@@ -79,7 +79,10 @@ pub fn predict_set(net: &MnistCnn, set: &MnistSet, device: &Device) -> Vec<u8> {
         let pixels: Vec<u8> = (start..end)
             .flat_map(|i| set.image(i).iter().copied())
             .collect();
-        let logits = net.forward(images_to_tensor(&pixels, device));
+        let logits = net.forward(images_to_tensor(
+            pixels.as_chunks::<IMAGE_PIXELS>().0,
+            device,
+        ));
         predictions.extend(argmax_rows(logits));
     }
     predictions

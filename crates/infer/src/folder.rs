@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use data::MnistSet;
+use model::NUM_CLASSES;
 
 use crate::{InferError, open_image, preprocess};
 
@@ -18,16 +19,12 @@ pub struct LabelledFolder {
 
 /// Reads every image under `dir/0` .. `dir/9` (PNG or JPEG, any size).
 pub fn read_labelled_folder(dir: &Path) -> Result<LabelledFolder, InferError> {
-    let folder_err = |message: &str| InferError::Folder {
-        path: dir.into(),
-        message: message.into(),
-    };
     if !dir.is_dir() {
-        return Err(folder_err("not a directory"));
+        return Err(InferError::NotADirectory { path: dir.into() });
     }
     let (mut pixels, mut labels, mut files, mut failures) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for digit in 0..10u8 {
+    for digit in (0u8..).take(NUM_CLASSES) {
         let sub = dir.join(digit.to_string());
         let Ok(entries) = std::fs::read_dir(&sub) else {
             continue;
@@ -44,18 +41,13 @@ pub fn read_labelled_folder(dir: &Path) -> Result<LabelledFolder, InferError> {
                     labels.push(digit);
                     files.push(path);
                 }
-                Err(InferError::NoInk) => failures.push(InferError::Image {
-                    path,
-                    message: "blank image".into(),
-                }),
+                Err(InferError::NoInk) => failures.push(InferError::BlankImage { path }),
                 Err(err) => failures.push(err),
             }
         }
     }
     if labels.is_empty() {
-        return Err(folder_err(
-            "no images found; expected the layout DIR/<digit>/<image>.png with digit folders 0 to 9",
-        ));
+        return Err(InferError::NoImages { path: dir.into() });
     }
     Ok(LabelledFolder {
         set: MnistSet::from_parts(pixels, labels),

@@ -3,23 +3,39 @@
 //!
 //! ```no_run
 //! use burn::tensor::Device;
-//! let predictor = infer::Predictor::load("artifacts/mnist-cnn", &Device::flex())?;
+//! let predictor = infer::Predictor::shipped(&Device::flex())?;
 //! let image = infer::open_image("digit.png".as_ref())?;
 //! let prediction = predictor.predict_image(&image)?;
 //! println!("{} ({:.1}%)", prediction.label, 100.0 * prediction.probabilities[prediction.label as usize]);
 //! # Ok::<(), infer::InferError>(())
 //! ```
+//!
+//! Features: `image` (default) adds everything that decodes or draws pictures — [`preprocess()`],
+//! [`open_image`], [`Predictor::predict_image`], labelled folders, the report and the `infer`
+//! program; without it the crate predicts and evaluates 28x28 pixels with no image codecs in the
+//! build. `shipped-model` (default) compiles the committed model into the library
+//! ([`Predictor::shipped`], [`ModelSource::Shipped`]).
 
 pub mod device;
 mod error;
 pub mod evaluate;
+#[cfg(feature = "image")]
 pub mod folder;
+#[cfg(feature = "image")]
+mod image_file;
+mod model_source;
 pub mod predictor;
+#[cfg(feature = "image")]
 pub mod preprocess;
+#[cfg(feature = "image")]
 pub mod report;
 
 pub use device::{Workload, default_device};
 pub use error::InferError;
 pub use evaluate::{Confusion, evaluate, predict_set};
-pub use predictor::{Prediction, Predictor, open_image};
+#[cfg(feature = "image")]
+pub use image_file::{open_image, save_image};
+pub use model_source::ModelSource;
+pub use predictor::{Prediction, Predictor};
+#[cfg(feature = "image")]
 pub use preprocess::preprocess;

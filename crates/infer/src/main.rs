@@ -1,5 +1,8 @@
 //! `cargo run --release -p infer -- predict digit.png` / `-- eval`: the shipped model (or any
 //! run's `model/` directory) on image files, the MNIST test set, or a labelled folder.
+//!
+//! The model: `--model-dir DIR`, else `MNIST_CNN_MODEL`, else the one built in (see
+//! [`infer::ModelSource`]); stderr's first line says which.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,23 +11,17 @@ use anyhow::{Context, Result, bail};
 
 use clap::{Parser, Subcommand};
 use data::Mnist;
-use infer::folder::read_labelled_folder;
-use infer::{Confusion, Predictor, Workload, open_image, predict_set};
-
-// mimalloc instead of the system allocator: Burn's CPU backends allocate a fresh buffer for every
-// op's output, and glibc returns and re-faults those pages step after step (measured with
-// crates/bench: ~5% training, ~10% inference throughput; see crates/bench/README.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// The model committed in `artifacts/mnist-cnn`.
-const SHIPPED_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../artifacts/mnist-cnn");
+use fast_alloc as _;
+use infer::folder::{LabelledFolder, read_labelled_folder};
+use infer::{Confusion, ModelSource, Predictor, Workload, open_image, predict_set};
+use model::{IMAGE_PIXELS, Pixels};
 
 /// Predict handwritten digits with the trained MNIST CNN.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// Model directory (config.json + model.bpk) [default: the shipped artifacts/mnist-cnn]
+    /// Model directory (config.json + model.bpk) [default: $MNIST_CNN_MODEL if set, else the
+    /// built-in copy of artifacts/mnist-cnn]
     #[arg(long, global = true)]
     model_dir: Option<PathBuf>,
     #[command(subcommand)]
@@ -69,17 +66,18 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<ExitCode> {
-    let model_dir = args
-        .model_dir
-        .unwrap_or_else(|| PathBuf::from(SHIPPED_MODEL));
+    let source = ModelSource::resolve(args.model_dir)?;
     // predict answers file by file, eval runs batches of 1000: each gets its faster backend.
     let workload = match args.command {
         Command::Predict { .. } => Workload::SingleImages,
         Command::Eval { .. } => Workload::Batches,
     };
     let device = infer::default_device(workload);
-    let predictor = Predictor::load(&model_dir, &device)
-        .with_context(|| format!("cannot load the model in {}", model_dir.display()))?;
+    let predictor = source
+        .load(&device)
+        .with_context(|| format!("cannot load the model ({source})"))?;
+    // On stderr: stdout holds only results (one JSON object per line with --json).
+    eprintln!("model: {source}");
     match args.command {
         Command::Predict { images, json } => Ok(predict(&predictor, &images, json)),
         Command::Eval {
@@ -122,7 +120,7 @@ fn predict(predictor: &Predictor, files: &[PathBuf], json: bool) -> ExitCode {
             }
             Err(err) => {
                 // The error names the file already.
-                eprintln!("error: {err}");
+                eprintln!("error: {:#}", anyhow::Error::from(err));
                 failed = true;
             }
         }
@@ -142,14 +140,15 @@ fn eval(
 ) -> Result<()> {
     let (set, source) = match images {
         Some(dir) => {
-            let folder = read_labelled_folder(dir)?;
-            for failure in &folder.failures {
-                eprintln!("skipped: {failure}");
+            let LabelledFolder {
+                set,
+                files,
+                failures,
+            } = read_labelled_folder(dir)?;
+            for failure in failures {
+                eprintln!("skipped: {:#}", anyhow::Error::from(failure));
             }
-            (
-                folder.set,
-                format!("{} ({} images)", dir.display(), folder.files.len()),
-            )
+            (set, format!("{} ({} images)", dir.display(), files.len()))
         }
         None => {
             let set = Mnist::load_test(data_dir).context("cannot load the MNIST test set")?;
@@ -178,12 +177,20 @@ fn eval(
     println!("per class: {}", per_class.join(", "));
     print!("{}", confusion.to_text());
     if let Some(dir) = report {
-        let wrong: Vec<(&[u8], u8, u8)> = (0..set.len())
+        let wrong: Vec<(&Pixels, u8, u8)> = (0..set.len())
             .filter(|&i| predicted[i] != set.labels()[i])
-            .map(|i| (set.image(i), set.labels()[i], predicted[i]))
+            .map(|i| (pixels_of(set.image(i)), set.labels()[i], predicted[i]))
             .collect();
         infer::report::write_report(dir, &confusion, &wrong)?;
         println!("report: {} ({} misclassified)", dir.display(), wrong.len());
     }
     Ok(())
+}
+
+/// One image of a set as [`Pixels`].
+fn pixels_of(image: &[u8]) -> &Pixels {
+    let ([pixels], []) = image.as_chunks::<IMAGE_PIXELS>() else {
+        unreachable!("an MnistSet image holds IMAGE_PIXELS bytes");
+    };
+    pixels
 }

@@ -2,22 +2,26 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::config::Config;
 use burn::module::Module;
 use burn::store::ModuleRecord;
-use burn::tensor::Device;
 use burn::tensor::activation::softmax;
-use data::images_to_tensor;
-use image::DynamicImage;
-use model::{MnistCnn, MnistCnnConfig};
+use burn::tensor::{Bytes, Device};
+use model::{MnistCnn, MnistCnnConfig, NUM_CLASSES, Pixels, images_to_tensor};
 use serde::Serialize;
 
-use crate::{InferError, preprocess};
+use crate::InferError;
 
 /// File name of the model configuration in a model directory.
 pub const CONFIG_FILE: &str = "config.json";
 /// File name of the burnpack record in a model directory.
 pub const RECORD_FILE: &str = "model.bpk";
+
+/// The `config.json` of the model committed in `artifacts/mnist-cnn`, compiled in.
+#[cfg(feature = "shipped-model")]
+pub const SHIPPED_CONFIG: &str = include_str!("../../../artifacts/mnist-cnn/config.json");
+/// The `model.bpk` of the model committed in `artifacts/mnist-cnn`, compiled in.
+#[cfg(feature = "shipped-model")]
+pub const SHIPPED_RECORD: &[u8] = include_bytes!("../../../artifacts/mnist-cnn/model.bpk");
 
 /// A digit prediction.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -25,15 +29,13 @@ pub struct Prediction {
     /// The most probable digit.
     pub label: u8,
     /// Probability of each digit; sums to 1.
-    pub probabilities: [f32; 10],
+    pub probabilities: [f32; NUM_CLASSES],
 }
 
 impl Prediction {
     /// The `k` most probable digits with their probabilities, most probable first.
     pub fn top(&self, k: usize) -> Vec<(u8, f32)> {
-        let mut ranked: Vec<(u8, f32)> = (0..10u8)
-            .map(|d| (d, self.probabilities[d as usize]))
-            .collect();
+        let mut ranked: Vec<(u8, f32)> = (0u8..).zip(self.probabilities).collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         ranked.truncate(k);
         ranked
@@ -50,29 +52,79 @@ pub struct Predictor {
 
 impl Predictor {
     /// Loads `dir/config.json` and `dir/model.bpk` onto `device`.
+    ///
+    /// Both files are read whole before this returns: a record loaded straight from its file
+    /// (`ModuleRecord::load`) can leave the weights mapped to the file and read on first use, so
+    /// a predictor would break when a training run later rewrites or deletes the directory.
     pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Self, InferError> {
         let dir = dir.as_ref();
         let config_path = existing(dir.join(CONFIG_FILE))?;
         let record_path = existing(dir.join(RECORD_FILE))?;
-        let config = MnistCnnConfig::load(&config_path).map_err(|e| InferError::BadConfig {
-            path: config_path.clone(),
-            message: e.to_string(),
+        let read = |path: &Path| {
+            std::fs::read(path).map_err(|source| InferError::Read {
+                path: path.into(),
+                source,
+            })
+        };
+        let (config_json, record) = (read(&config_path)?, read(&record_path)?);
+        Self::from_memory(
+            &config_json,
+            Bytes::from_bytes_vec(record),
+            &config_path,
+            &record_path,
+            device,
+        )
+    }
+
+    /// Builds the model from a `config.json` and a `model.bpk` already in memory; errors name
+    /// them by those file names.
+    pub fn from_bytes(
+        config_json: &[u8],
+        record: Bytes,
+        device: &Device,
+    ) -> Result<Self, InferError> {
+        Self::from_memory(
+            config_json,
+            record,
+            Path::new(CONFIG_FILE),
+            Path::new(RECORD_FILE),
+            device,
+        )
+    }
+
+    /// The model committed in `artifacts/mnist-cnn`, from the copy compiled into this library:
+    /// needs no file at run time.
+    #[cfg(feature = "shipped-model")]
+    pub fn shipped(device: &Device) -> Result<Self, InferError> {
+        Self::from_bytes(
+            SHIPPED_CONFIG.as_bytes(),
+            Bytes::from_bytes_vec(SHIPPED_RECORD.to_vec()),
+            device,
+        )
+    }
+
+    /// The model of `config_json` with the weights of `record`; errors name `config_path` and
+    /// `record_path`.
+    fn from_memory(
+        config_json: &[u8],
+        record: Bytes,
+        config_path: &Path,
+        record_path: &Path,
+        device: &Device,
+    ) -> Result<Self, InferError> {
+        let config = parse_config(config_json, config_path)?;
+        let record = ModuleRecord::from_bytes(record).map_err(|source| InferError::NotARecord {
+            path: record_path.into(),
+            source,
         })?;
-        config.validate().map_err(|e| InferError::BadConfig {
-            path: config_path.clone(),
-            message: e.to_string(),
-        })?;
-        let record = ModuleRecord::load(&record_path).map_err(|e| InferError::NotARecord {
-            path: record_path.clone(),
-            message: e.to_string(),
-        })?;
-        let net = config.init(device).try_load_record(record).map_err(|e| {
-            InferError::RecordMismatch {
-                path: record_path,
-                config: config_path,
-                message: e.to_string(),
-            }
-        })?;
+        let net = config
+            .init(device)
+            .try_load_record(record)
+            .map_err(|source| InferError::RecordMismatch {
+                path: record_path.into(),
+                config: config_path.into(),
+                source,
+            })?;
         Ok(Self {
             net,
             config,
@@ -96,28 +148,27 @@ impl Predictor {
     }
 
     /// Predicts one 28x28 image (row-major, MNIST convention: white ink on black).
-    pub fn predict(&self, pixels: &[u8; 784]) -> Prediction {
+    pub fn predict(&self, pixels: &Pixels) -> Prediction {
         self.predict_batch(std::slice::from_ref(pixels)).remove(0)
     }
 
     /// Predicts many 28x28 images in one forward pass.
-    pub fn predict_batch(&self, images: &[[u8; 784]]) -> Vec<Prediction> {
+    pub fn predict_batch(&self, images: &[Pixels]) -> Vec<Prediction> {
         if images.is_empty() {
             return Vec::new();
         }
-        let pixels = images.as_flattened();
-        let probabilities = softmax(self.net.forward(images_to_tensor(pixels, &self.device)), 1)
+        let probabilities = softmax(self.net.forward(images_to_tensor(images, &self.device)), 1)
             .into_data()
             .convert::<f32>()
             .try_into_vec::<f32>()
             .expect("float output");
-        probabilities
-            .chunks_exact(10)
-            .map(|row| {
-                let probabilities: [f32; 10] = row.try_into().expect("10 classes");
-                let label = (0..10)
+        let (rows, rest) = probabilities.as_chunks::<NUM_CLASSES>();
+        debug_assert!(rest.is_empty(), "one row of NUM_CLASSES per image");
+        rows.iter()
+            .map(|&probabilities| {
+                let label = (0..NUM_CLASSES)
                     .max_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b]))
-                    .expect("10 classes") as u8;
+                    .expect("NUM_CLASSES is not zero") as u8;
                 Prediction {
                     label,
                     probabilities,
@@ -126,25 +177,28 @@ impl Predictor {
             .collect()
     }
 
-    /// Preprocesses any picture of a digit (see [`preprocess`]) and predicts it.
-    pub fn predict_image(&self, image: &DynamicImage) -> Result<Prediction, InferError> {
-        Ok(self.predict(&preprocess::preprocess(image)?))
+    /// Preprocesses any picture of a digit (see [`crate::preprocess()`]) and predicts it.
+    #[cfg(feature = "image")]
+    pub fn predict_image(&self, image: &image::DynamicImage) -> Result<Prediction, InferError> {
+        Ok(self.predict(&crate::preprocess(image)?))
     }
 }
 
-/// Opens an image file (PNG or JPEG, decided by content).
-pub fn open_image(path: &Path) -> Result<DynamicImage, InferError> {
-    image::ImageReader::open(path)
-        .and_then(|r| r.with_guessed_format())
-        .map_err(|e| InferError::Image {
+/// The configuration in `json`, checked to describe a buildable network.
+fn parse_config(json: &[u8], path: &Path) -> Result<MnistCnnConfig, InferError> {
+    // `Config::load_binary` would flatten serde's error (line, column) into a string.
+    let config: MnistCnnConfig =
+        serde_json::from_slice(json).map_err(|source| InferError::BadConfig {
             path: path.into(),
-            message: e.to_string(),
-        })?
-        .decode()
-        .map_err(|e| InferError::Image {
+            source,
+        })?;
+    config
+        .validate()
+        .map_err(|source| InferError::InvalidConfig {
             path: path.into(),
-            message: e.to_string(),
-        })
+            source,
+        })?;
+    Ok(config)
 }
 
 fn existing(path: PathBuf) -> Result<PathBuf, InferError> {

@@ -14,11 +14,15 @@
 
 use image::imageops::{self, FilterType};
 use image::{DynamicImage, GrayImage, Luma};
+use model::{IMAGE_PIXELS, IMAGE_SIZE, Pixels};
 
 use crate::InferError;
 
 /// Side of the box the digit is scaled into.
 pub const DIGIT_BOX: u32 = 20;
+/// Where the ink's centre of mass goes, in both coordinates: the middle of the field (pixel 14),
+/// which is where MNIST puts it (measured on its test set).
+const CENTRE: f64 = (IMAGE_SIZE / 2) as f64;
 /// Pixels at or below this level (after inversion and contrast stretching) are background when
 /// looking for the ink's bounding box. Low, so that MNIST's own faint anti-aliased edges count
 /// as ink and an MNIST digit keeps its 20-px frame unchanged.
@@ -27,7 +31,7 @@ pub const INK_THRESHOLD: u8 = 8;
 pub const MIN_CONTRAST: u8 = 32;
 
 /// The MNIST-style 28x28 image of `image`, row-major.
-pub fn preprocess(image: &DynamicImage) -> Result<[u8; 784], InferError> {
+pub fn preprocess(image: &DynamicImage) -> Result<Pixels, InferError> {
     let gray = composite_on_white(image);
     let gray = if background_is_light(&gray) {
         let mut inverted = gray;
@@ -117,7 +121,7 @@ fn ink_bounds(gray: &GrayImage) -> Option<(u32, u32, u32, u32)> {
 }
 
 /// Pastes `digit` (at most 20x20) into 28x28 with its centre of mass at the centre.
-fn paste_centred(digit: &GrayImage) -> [u8; 784] {
+fn paste_centred(digit: &GrayImage) -> Pixels {
     let (mut mass, mut mx, mut my) = (0f64, 0f64, 0f64);
     for (x, y, p) in digit.enumerate_pixels() {
         let v = p.0[0] as f64;
@@ -130,16 +134,16 @@ fn paste_centred(digit: &GrayImage) -> [u8; 784] {
     } else {
         (digit.width() as f64 / 2.0, digit.height() as f64 / 2.0)
     };
-    // Top-left corner so that the centre of mass lands on pixel (14, 14) — measured on the
-    // test set, that is where MNIST puts it — kept inside the field.
+    // Top-left corner so that the centre of mass lands on (CENTRE, CENTRE), kept inside the
+    // field.
     let place = |centre: f64, size: u32| -> i64 {
-        ((14.0 - centre).round() as i64).clamp(0, 28 - size as i64)
+        ((CENTRE - centre).round() as i64).clamp(0, IMAGE_SIZE as i64 - size as i64)
     };
     let (ox, oy) = (place(cx, digit.width()), place(cy, digit.height()));
-    let mut out = [0u8; 784];
+    let mut out = [0u8; IMAGE_PIXELS];
     for (x, y, p) in digit.enumerate_pixels() {
         let (tx, ty) = (ox + x as i64, oy + y as i64);
-        out[ty as usize * 28 + tx as usize] = p.0[0];
+        out[ty as usize * IMAGE_SIZE + tx as usize] = p.0[0];
     }
     out
 }
@@ -160,10 +164,10 @@ mod tests {
         DynamicImage::ImageRgb8(img)
     }
 
-    fn ink_box(pixels: &[u8; 784]) -> (usize, usize, usize, usize) {
-        let ink: Vec<(usize, usize)> = (0..784)
+    fn ink_box(pixels: &Pixels) -> (usize, usize, usize, usize) {
+        let ink: Vec<(usize, usize)> = (0..IMAGE_PIXELS)
             .filter(|&i| pixels[i] > INK_THRESHOLD)
-            .map(|i| (i % 28, i / 28))
+            .map(|i| (i % IMAGE_SIZE, i / IMAGE_SIZE))
             .collect();
         let xs = ink.iter().map(|p| p.0);
         let ys = ink.iter().map(|p| p.1);
@@ -186,10 +190,10 @@ mod tests {
         for (i, &p) in pixels.iter().enumerate() {
             let v = p as f64;
             m += v;
-            cx += v * ((i % 28) as f64 + 0.5);
-            cy += v * ((i / 28) as f64 + 0.5);
+            cx += v * ((i % IMAGE_SIZE) as f64 + 0.5);
+            cy += v * ((i / IMAGE_SIZE) as f64 + 0.5);
         }
-        assert!((cx / m - 14.0).abs() <= 1.0 && (cy / m - 14.0).abs() <= 1.0);
+        assert!((cx / m - CENTRE).abs() <= 1.0 && (cy / m - CENTRE).abs() <= 1.0);
         // background black, ink white
         assert_eq!(pixels[0], 0);
         assert!(pixels.iter().copied().max().unwrap() > 200);

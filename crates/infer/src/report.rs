@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use image::{GrayImage, Luma, Rgb, RgbImage};
+use model::{IMAGE_SIZE, NUM_CLASSES, Pixels};
 
-use crate::{Confusion, InferError};
+use crate::{Confusion, InferError, save_image};
 
 /// 3x5 glyphs of the digits, one row of 3 bits per line, most significant bit left.
 const GLYPHS: [[u8; 5]; 10] = [
@@ -48,9 +49,10 @@ pub fn draw_digits(img: &mut RgbImage, text: &str, x: u32, y: u32, scale: u32, c
 pub fn confusion_image(confusion: &Confusion) -> RgbImage {
     let cell = 48;
     let margin = 32;
-    let size = margin + 10 * cell;
+    let classes = NUM_CLASSES as u32;
+    let size = margin + classes * cell;
     let mut img = RgbImage::from_pixel(size, size, Rgb([255, 255, 255]));
-    for d in 0..10u32 {
+    for d in 0..classes {
         let label = d.to_string();
         draw_digits(
             &mut img,
@@ -103,8 +105,9 @@ pub fn confusion_image(confusion: &Confusion) -> RgbImage {
 }
 
 /// A grid of digits (each 28x28 shown at 2x) captioned `true predicted` (green, red).
-pub fn misclassified_image(items: &[(&[u8], u8, u8)], columns: u32) -> RgbImage {
-    let (digit, caption) = (56u32, 14u32);
+pub fn misclassified_image(items: &[(&Pixels, u8, u8)], columns: u32) -> RgbImage {
+    let side = IMAGE_SIZE as u32;
+    let (digit, caption) = (2 * side, 14u32);
     let tile = (digit + 4, digit + caption + 4);
     let rows = (items.len() as u32).div_ceil(columns).max(1);
     let mut img = RgbImage::from_pixel(columns * tile.0, rows * tile.1, Rgb([255, 255, 255]));
@@ -113,7 +116,7 @@ pub fn misclassified_image(items: &[(&[u8], u8, u8)], columns: u32) -> RgbImage 
             (i as u32 % columns) * tile.0 + 2,
             (i as u32 / columns) * tile.1 + 2,
         );
-        let gray = GrayImage::from_fn(28, 28, |x, y| Luma([pixels[(y * 28 + x) as usize]]));
+        let gray = GrayImage::from_fn(side, side, |x, y| Luma([pixels[(y * side + x) as usize]]));
         let big =
             image::imageops::resize(&gray, digit, digit, image::imageops::FilterType::Nearest);
         for (x, y, p) in big.enumerate_pixels() {
@@ -140,22 +143,43 @@ pub fn misclassified_image(items: &[(&[u8], u8, u8)], columns: u32) -> RgbImage 
     img
 }
 
-/// Writes `confusion.png` and `misclassified.png` into `dir`.
+/// Writes `confusion.png` and `misclassified.png` into `dir`, creating it if needed.
 pub fn write_report(
     dir: &Path,
     confusion: &Confusion,
-    misclassified: &[(&[u8], u8, u8)],
+    misclassified: &[(&Pixels, u8, u8)],
 ) -> Result<(), InferError> {
-    let folder_err = |message: String| InferError::Folder {
+    std::fs::create_dir_all(dir).map_err(|source| InferError::CreateDir {
         path: dir.into(),
-        message,
-    };
-    std::fs::create_dir_all(dir).map_err(|e| folder_err(e.to_string()))?;
-    confusion_image(confusion)
-        .save(dir.join("confusion.png"))
-        .map_err(|e| folder_err(format!("confusion.png: {e}")))?;
-    misclassified_image(misclassified, 20)
-        .save(dir.join("misclassified.png"))
-        .map_err(|e| folder_err(format!("misclassified.png: {e}")))?;
+        source,
+    })?;
+    save_image(&confusion_image(confusion), &dir.join("confusion.png"))?;
+    save_image(
+        &misclassified_image(misclassified, 20),
+        &dir.join("misclassified.png"),
+    )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_png_write_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory where the PNG should go: the folder is fine, the file cannot be written.
+        std::fs::create_dir(dir.path().join("confusion.png")).unwrap();
+        let err = write_report(dir.path(), &Confusion::default(), &[]).unwrap_err();
+        match &err {
+            InferError::WriteImage { path, .. } => {
+                assert_eq!(path, &dir.path().join("confusion.png"));
+            }
+            other => panic!("expected a write error of confusion.png, got {other:?}"),
+        }
+        assert!(
+            err.to_string()
+                .ends_with("confusion.png: cannot write the image")
+        );
+    }
 }

@@ -1,4 +1,5 @@
-//! The `infer` binary: per-file errors in a batch, clear errors, eval on a labelled folder.
+//! The `infer` binary: per-file errors in a batch, clear errors, eval on a labelled folder, and
+//! which model it runs.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -7,15 +8,38 @@ fn digits() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits")
 }
 
-fn infer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_infer"))
+/// `infer ARGS` with `MNIST_CNN_MODEL` set to `model_env` (removed when `None`), run from an
+/// empty directory: nothing may depend on the source tree.
+fn infer_with_model_env(args: &[&str], model_env: Option<&Path>) -> Output {
+    let cwd = tempfile::tempdir().expect("a temporary directory");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_infer"));
+    command
         .args(args)
+        .current_dir(cwd.path())
         .env_remove("MNIST_DIR")
+        .env_remove("MNIST_CNN_MODEL")
         // These tests are about the CLI, not the GPU: with `--features wgpu` the default device
         // would be the GPU, whose driver may print its own diagnostics to stderr.
-        .env("BURN_DEVICE", "flex")
-        .output()
-        .unwrap()
+        .env("BURN_DEVICE", "flex");
+    if let Some(dir) = model_env {
+        command.env("MNIST_CNN_MODEL", dir);
+    }
+    command.output().expect("the infer binary runs")
+}
+
+fn infer(args: &[&str]) -> Output {
+    infer_with_model_env(args, None)
+}
+
+/// The first line of stderr names the model; the others are errors.
+fn error_lines(stderr: &str) -> Vec<&str> {
+    let mut lines = stderr.lines();
+    assert_eq!(
+        lines.next(),
+        Some("model: built-in artifacts/mnist-cnn"),
+        "{stderr}"
+    );
+    lines.collect()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -32,7 +56,7 @@ fn one_bad_file_does_not_stop_the_batch() {
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(!out.status.success());
     assert!(stdout.contains("seven.png: 7 (7 "), "{stdout}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(error_lines(&stderr).len(), 1, "{stderr}");
     assert!(stderr.contains("bad.png: not a readable image"), "{stderr}");
     assert_eq!(stderr.matches("bad.png").count(), 1, "{stderr}");
     assert!(!stderr.contains("panicked"));
@@ -41,7 +65,10 @@ fn one_bad_file_does_not_stop_the_batch() {
     assert!(json.status.success());
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(value["label"], 7);
-    assert_eq!(value["probabilities"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        value["probabilities"].as_array().unwrap().len(),
+        model::NUM_CLASSES
+    );
 }
 
 #[test]
@@ -63,7 +90,47 @@ fn wrong_model_dir_and_empty_folder_are_one_line_errors() {
     let stderr = text(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("no images found"), "{stderr}");
+    assert_eq!(error_lines(&stderr).len(), 1, "{stderr}");
+}
+
+#[test]
+fn model_comes_from_the_flag_then_the_environment_then_the_build() {
+    let empty = tempfile::tempdir().unwrap();
+    let seven = digits().join("seven.png");
+    let seven = seven.to_str().unwrap();
+
+    // MNIST_CNN_MODEL is used when there is no --model-dir...
+    let out = infer_with_model_env(&["predict", seven], Some(empty.path()));
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("from MNIST_CNN_MODEL"), "{stderr}");
+    assert!(stderr.contains("config.json: not found"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    // ... --model-dir wins over it ...
+    let other = tempfile::tempdir().unwrap();
+    let out = infer_with_model_env(
+        &[
+            "--model-dir",
+            other.path().to_str().unwrap(),
+            "predict",
+            seven,
+        ],
+        Some(empty.path()),
+    );
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!("{} from --model-dir", other.path().display())),
+        "{stderr}"
+    );
+
+    // ... and an empty MNIST_CNN_MODEL counts as unset: the built-in model answers.
+    let out = infer_with_model_env(&["predict", seven], Some(Path::new("")));
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(error_lines(&stderr).is_empty(), "{stderr}");
+    assert!(text(&out.stdout).contains("seven.png: 7 (7 "));
 }
 
 #[test]

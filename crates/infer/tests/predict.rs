@@ -1,30 +1,29 @@
 //! The shipped model through the library: loading errors, hand-drawn digits, preprocessing.
 
+use std::error::Error;
 use std::path::{Path, PathBuf};
 
 use burn::config::Config;
-use burn::tensor::Device;
+use burn::store::RecordError;
+use burn::tensor::{Bytes, Device};
 use image::{DynamicImage, Rgb, RgbImage};
+use infer::predictor::{CONFIG_FILE, RECORD_FILE, SHIPPED_CONFIG, SHIPPED_RECORD};
 use infer::{InferError, Predictor, open_image, preprocess};
-
-fn shipped() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts/mnist-cnn")
-}
+use model::{IMAGE_SIZE, Pixels};
 
 fn digits() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits")
 }
 
 fn predictor() -> Predictor {
-    Predictor::load(shipped(), &Device::flex()).unwrap()
+    Predictor::shipped(&Device::flex()).expect("the built-in model loads")
 }
 
-/// A copy of the shipped model directory whose files the test may spoil.
+/// A model directory holding the built-in model, whose files the test may spoil.
 fn model_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for file in ["config.json", "model.bpk"] {
-        std::fs::copy(shipped().join(file), dir.path().join(file)).unwrap();
-    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(dir.path().join(CONFIG_FILE), SHIPPED_CONFIG).expect("config.json written");
+    std::fs::write(dir.path().join(RECORD_FILE), SHIPPED_RECORD).expect("model.bpk written");
     dir
 }
 
@@ -52,7 +51,7 @@ fn hand_drawn_digits_are_recognised() {
 #[test]
 fn batch_and_single_predictions_agree() {
     let predictor = predictor();
-    let images: Vec<[u8; 784]> = ["zero.png", "one.png", "seven.png"]
+    let images: Vec<Pixels> = ["zero.png", "one.png", "seven.png"]
         .iter()
         .map(|f| preprocess(&open_image(&digits().join(f)).unwrap()).unwrap())
         .collect();
@@ -73,8 +72,9 @@ fn inverted_upscaled_rgb_copy_predicts_the_same_digit() {
     let predictor = predictor();
     let digit = preprocess(&open_image(&digits().join("two.png")).unwrap()).unwrap();
     let direct = predictor.predict(&digit);
-    let copy = RgbImage::from_fn(112, 112, |x, y| {
-        let v = 255 - digit[(y / 4 * 28 + x / 4) as usize];
+    let side = 4 * IMAGE_SIZE as u32;
+    let copy = RgbImage::from_fn(side, side, |x, y| {
+        let v = 255 - digit[(y / 4) as usize * IMAGE_SIZE + (x / 4) as usize];
         Rgb([v, v, v])
     });
     let via_image = predictor
@@ -84,8 +84,22 @@ fn inverted_upscaled_rgb_copy_predicts_the_same_digit() {
     assert_eq!(direct.label, 2);
 }
 
+/// Also: a predictor keeps working after its model directory is gone (a run may rewrite it).
 #[test]
-fn loading_errors_are_typed() {
+fn a_model_directory_and_the_built_in_model_agree() {
+    let device = Device::flex();
+    let dir = model_copy();
+    let from_dir = Predictor::load(dir.path(), &device).unwrap();
+    drop(dir);
+    let built_in = predictor();
+    assert_eq!(from_dir.config(), built_in.config());
+    let digit = preprocess(&open_image(&digits().join("three.png")).unwrap()).unwrap();
+    assert_eq!(from_dir.predict(&digit), built_in.predict(&digit));
+}
+
+/// Each loading error is its own variant, names the file, and keeps the underlying error.
+#[test]
+fn loading_errors_are_typed_and_keep_their_cause() {
     let device = Device::flex();
     let missing = tempfile::tempdir().unwrap();
     assert!(matches!(
@@ -95,28 +109,50 @@ fn loading_errors_are_typed() {
 
     let other_shape = model_copy();
     let config = model::MnistCnnConfig::new().with_conv1_filters(16);
-    config.save(other_shape.path().join("config.json")).unwrap();
+    config.save(other_shape.path().join(CONFIG_FILE)).unwrap();
     let err = Predictor::load(other_shape.path(), &device).unwrap_err();
     assert!(matches!(err, InferError::RecordMismatch { .. }), "{err}");
+    assert!(err.source().unwrap().is::<RecordError>());
 
     let not_a_record = model_copy();
     std::fs::write(
-        not_a_record.path().join("model.bpk"),
+        not_a_record.path().join(RECORD_FILE),
         b"these are not weights",
     )
     .unwrap();
     let err = Predictor::load(not_a_record.path(), &device).unwrap_err();
     assert!(matches!(err, InferError::NotARecord { .. }), "{err}");
+    assert!(err.source().unwrap().is::<RecordError>());
+    assert!(err.to_string().contains("model.bpk"), "{err}");
 
     let bad_config = model_copy();
-    std::fs::write(bad_config.path().join("config.json"), b"{ not json").unwrap();
+    std::fs::write(bad_config.path().join(CONFIG_FILE), b"{ not json").unwrap();
     let err = Predictor::load(bad_config.path(), &device).unwrap_err();
     assert!(matches!(err, InferError::BadConfig { .. }), "{err}");
+    assert!(err.source().unwrap().is::<serde_json::Error>());
+    assert!(err.to_string().contains("config.json"), "{err}");
+
+    let unusable = model_copy();
+    let config = model::MnistCnnConfig::new().with_dropout(1.5);
+    config.save(unusable.path().join(CONFIG_FILE)).unwrap();
+    let err = Predictor::load(unusable.path(), &device).unwrap_err();
+    assert!(matches!(err, InferError::InvalidConfig { .. }), "{err}");
+    assert!(err.source().unwrap().is::<model::InvalidConfig>());
+
+    // The in-memory constructor reports the same errors under the bare file names.
+    let err = Predictor::from_bytes(
+        SHIPPED_CONFIG.as_bytes(),
+        Bytes::from_bytes_vec(b"these are not weights".to_vec()),
+        &device,
+    )
+    .unwrap_err();
+    assert!(matches!(&err, InferError::NotARecord { path, .. } if path == Path::new(RECORD_FILE)));
 
     let not_image = missing.path().join("notes.png");
     std::fs::write(&not_image, b"plain text").unwrap();
-    assert!(matches!(
-        open_image(&not_image),
-        Err(InferError::Image { .. })
-    ));
+    let err = open_image(&not_image).unwrap_err();
+    assert!(matches!(err, InferError::Image { .. }), "{err}");
+    assert!(err.source().unwrap().is::<image::ImageError>());
+    let err = open_image(&missing.path().join("absent.png")).unwrap_err();
+    assert!(matches!(err, InferError::Read { .. }), "{err}");
 }

@@ -7,20 +7,22 @@ use burn::tensor::Device;
 use data::Mnist;
 use image::{DynamicImage, GrayImage, Rgb, RgbImage};
 use infer::{Predictor, evaluate, predict_set};
+use model::IMAGE_SIZE;
 
-fn shipped() -> PathBuf {
+/// The committed model's directory, for its metrics.json (the model itself is built in).
+fn shipped_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts/mnist-cnn")
 }
 
 fn test_set() -> data::MnistSet {
     let dir = std::env::var_os("MNIST_DIR").expect("MNIST_DIR must point at the MNIST files");
-    Mnist::load_test(Some(Path::new(&dir))).unwrap()
+    Mnist::load_test(Some(Path::new(&dir))).expect("MNIST_DIR holds the MNIST test set")
 }
 
 #[test]
 #[ignore = "needs real MNIST in MNIST_DIR"]
 fn shipped_model_reaches_99_2_percent() {
-    let predictor = Predictor::load(shipped(), &Device::flex()).unwrap();
+    let predictor = Predictor::shipped(&Device::flex()).unwrap();
     let confusion = evaluate(predictor.net(), &test_set(), predictor.device());
     println!("shipped model test accuracy: {:.4}", confusion.accuracy());
     assert_eq!(confusion.total(), 10_000);
@@ -30,7 +32,7 @@ fn shipped_model_reaches_99_2_percent() {
         confusion.accuracy()
     );
     let stated: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(shipped().join("metrics.json")).unwrap())
+        serde_json::from_str(&std::fs::read_to_string(shipped_dir().join("metrics.json")).unwrap())
             .unwrap();
     let stated = stated["test_accuracy"].as_f64().unwrap();
     assert!(
@@ -42,7 +44,7 @@ fn shipped_model_reaches_99_2_percent() {
 #[test]
 #[ignore = "needs real MNIST in MNIST_DIR"]
 fn image_path_agrees_with_raw_pixels() {
-    let predictor = Predictor::load(shipped(), &Device::flex()).unwrap();
+    let predictor = Predictor::shipped(&Device::flex()).unwrap();
     let set = test_set();
     let raw = predict_set(predictor.net(), &set, predictor.device());
     let label_of = |image: DynamicImage| predictor.predict_image(&image).unwrap().label;
@@ -50,14 +52,17 @@ fn image_path_agrees_with_raw_pixels() {
     let mut inverted_agree = 0;
     for (i, &expected) in raw.iter().enumerate() {
         let pixels = set.image(i);
-        let gray = GrayImage::from_fn(28, 28, |x, y| image::Luma([pixels[(y * 28 + x) as usize]]));
+        let side = IMAGE_SIZE as u32;
+        let gray = GrayImage::from_fn(side, side, |x, y| {
+            image::Luma([pixels[(y * side + x) as usize]])
+        });
         if label_of(DynamicImage::ImageLuma8(gray)) == expected {
             agree += 1;
         }
         if i < 1000 {
             // Dark ink on white, RGB, 4x larger.
-            let big = RgbImage::from_fn(112, 112, |x, y| {
-                let v = 255 - pixels[(y / 4 * 28 + x / 4) as usize];
+            let big = RgbImage::from_fn(4 * side, 4 * side, |x, y| {
+                let v = 255 - pixels[(y / 4 * side + x / 4) as usize];
                 Rgb([v, v, v])
             });
             if label_of(DynamicImage::ImageRgb8(big)) == expected {

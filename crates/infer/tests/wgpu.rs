@@ -5,20 +5,21 @@
 use std::path::Path;
 
 use burn::tensor::Device;
-use data::{Mnist, images_to_tensor};
+use data::Mnist;
 use infer::Predictor;
+use model::{IMAGE_PIXELS, NUM_CLASSES, images_to_tensor};
 
 #[test]
 fn wgpu_and_flex_agree_on_the_shipped_model() {
     let dir = std::env::var_os("MNIST_DIR").expect("MNIST_DIR must point at the MNIST files");
     let set = Mnist::load_test(Some(Path::new(&dir))).unwrap();
     let pixels: Vec<u8> = (0..1000).flat_map(|i| set.image(i).to_vec()).collect();
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts/mnist-cnn");
+    let images = pixels.as_chunks::<IMAGE_PIXELS>().0;
     let logits = |device: Device| -> Vec<f32> {
-        let predictor = Predictor::load(&shipped, &device).unwrap();
+        let predictor = Predictor::shipped(&device).unwrap();
         predictor
             .net()
-            .forward(images_to_tensor(&pixels, &device))
+            .forward(images_to_tensor(images, &device))
             .into_data()
             .convert::<f32>()
             .try_into_vec::<f32>()
@@ -34,10 +35,14 @@ fn wgpu_and_flex_agree_on_the_shipped_model() {
         .fold(0.0, f32::max);
     println!("max |logit difference| over 1000 images: {max_diff:e}");
     assert!(max_diff < 1e-3, "logits differ by {max_diff}");
-    let argmax = |row: &[f32]| (0..10).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap();
+    let argmax = |row: &[f32]| {
+        (0..NUM_CLASSES)
+            .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+            .unwrap()
+    };
     let same = on_gpu
-        .chunks(10)
-        .zip(on_cpu.chunks(10))
+        .chunks(NUM_CLASSES)
+        .zip(on_cpu.chunks(NUM_CLASSES))
         .filter(|(g, c)| argmax(g) == argmax(c))
         .count();
     assert_eq!(same, 1000, "predicted labels differ");

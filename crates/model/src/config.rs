@@ -3,7 +3,6 @@
 //! inference program can rebuild the exact module the weights belong to.
 
 use std::fmt;
-use std::str::FromStr;
 
 use burn::config::Config;
 use serde::{Deserialize, Serialize};
@@ -23,9 +22,6 @@ pub struct MnistCnnConfig {
     /// Units of the hidden dense layer (the lecture: 512).
     #[config(default = 512)]
     pub hidden_units: usize,
-    /// Output classes (10 digits).
-    #[config(default = 10)]
-    pub num_classes: usize,
     /// Dropout probability before the last dense layer; active only while training.
     #[config(default = 0.5)]
     pub dropout: f64,
@@ -55,8 +51,20 @@ pub enum Activation {
     },
 }
 
+/// Which activation, without its parameter: what the `--activation` flag names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum ActivationKind {
+    /// [`Activation::Relu`].
+    Relu,
+    /// [`Activation::LeakyRelu`].
+    LeakyRelu,
+}
+
 /// The pooling operation applied after each convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Pooling {
     /// Keep the largest value of each 2x2 window.
@@ -67,6 +75,7 @@ pub enum Pooling {
 
 /// How the convolutions treat the border.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Padding {
     /// No padding: the output shrinks, `floor((W - F) / S) + 1`.
@@ -81,41 +90,33 @@ pub enum Padding {
 #[error("invalid model configuration: {0}")]
 pub struct InvalidConfig(pub String);
 
-/// A name on the command line or in a file that is not one of the accepted values.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {kind} '{value}' (expected one of: {expected})")]
-pub struct ParseError {
-    /// What was being parsed ("pooling", "padding", "activation").
-    pub kind: &'static str,
-    /// The rejected input.
-    pub value: String,
-    /// The accepted names, comma separated.
-    pub expected: &'static str,
-}
-
 impl Activation {
     /// The default slope of [`Activation::LeakyRelu`], as in most frameworks.
     pub const DEFAULT_LEAKY_SLOPE: f64 = 0.01;
 
-    /// Parses `relu` or `leaky-relu`; `slope` is used for the latter.
-    pub fn from_name(name: &str, slope: f64) -> Result<Self, ParseError> {
-        match name {
-            "relu" => Ok(Self::Relu),
-            "leaky-relu" => Ok(Self::LeakyRelu { slope }),
-            _ => Err(ParseError {
-                kind: "activation",
-                value: name.to_string(),
-                expected: "relu, leaky-relu",
-            }),
+    /// The activation of `kind`; `slope` is used by leaky ReLU only.
+    pub fn new(kind: ActivationKind, slope: f64) -> Self {
+        match kind {
+            ActivationKind::Relu => Self::Relu,
+            ActivationKind::LeakyRelu => Self::LeakyRelu { slope },
         }
     }
 
-    /// The name accepted by [`Activation::from_name`].
-    pub fn name(&self) -> &'static str {
+    /// Which activation this is.
+    pub fn kind(&self) -> ActivationKind {
         match self {
-            Self::Relu => "relu",
-            Self::LeakyRelu { .. } => "leaky-relu",
+            Self::Relu => ActivationKind::Relu,
+            Self::LeakyRelu { .. } => ActivationKind::LeakyRelu,
         }
+    }
+}
+
+impl fmt::Display for ActivationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Relu => "relu",
+            Self::LeakyRelu => "leaky-relu",
+        })
     }
 }
 
@@ -128,44 +129,12 @@ impl fmt::Display for Activation {
     }
 }
 
-impl FromStr for Pooling {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "max" => Ok(Self::Max),
-            "avg" => Ok(Self::Avg),
-            _ => Err(ParseError {
-                kind: "pooling",
-                value: s.to_string(),
-                expected: "max, avg",
-            }),
-        }
-    }
-}
-
 impl fmt::Display for Pooling {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Max => "max",
             Self::Avg => "avg",
         })
-    }
-}
-
-impl FromStr for Padding {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "valid" => Ok(Self::Valid),
-            "same" => Ok(Self::Same),
-            _ => Err(ParseError {
-                kind: "padding",
-                value: s.to_string(),
-                expected: "valid, same",
-            }),
-        }
     }
 }
 
@@ -189,7 +158,7 @@ mod tests {
             (c.conv1_filters, c.conv2_filters, c.kernel_size),
             (32, 64, 3)
         );
-        assert_eq!((c.hidden_units, c.num_classes), (512, 10));
+        assert_eq!(c.hidden_units, 512);
         assert_eq!(c.dropout, 0.5);
         assert_eq!(c.activation, Activation::Relu);
         assert_eq!(c.pooling, Pooling::Max);
@@ -211,19 +180,20 @@ mod tests {
     }
 
     #[test]
-    fn names_parse_and_bad_names_are_errors() {
-        assert_eq!("avg".parse::<Pooling>().unwrap(), Pooling::Avg);
-        assert_eq!("same".parse::<Padding>().unwrap(), Padding::Same);
-        assert_eq!(
-            Activation::from_name("leaky-relu", 0.2).unwrap(),
-            Activation::LeakyRelu { slope: 0.2 }
-        );
-        let err = Activation::from_name("tanh", 0.0).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "unknown activation 'tanh' (expected one of: relu, leaky-relu)"
-        );
-        assert!("min".parse::<Pooling>().is_err());
-        assert!("full".parse::<Padding>().is_err());
+    fn activation_kind_and_slope_round_trip() {
+        let leaky = Activation::new(ActivationKind::LeakyRelu, 0.2);
+        assert_eq!(leaky, Activation::LeakyRelu { slope: 0.2 });
+        assert_eq!(leaky.kind(), ActivationKind::LeakyRelu);
+        assert_eq!(Activation::new(ActivationKind::Relu, 0.2), Activation::Relu);
+        assert_eq!(leaky.to_string(), "leaky-relu(0.2)");
+    }
+
+    #[test]
+    fn config_files_that_name_the_class_count_still_load() {
+        // Records trained before the class count became the constant NUM_CLASSES say so.
+        let json = r#"{"conv1_filters":32,"conv2_filters":64,"kernel_size":3,"hidden_units":512,
+            "num_classes":10,"dropout":0.5,"activation":"relu","pooling":"max","padding":"valid"}"#;
+        let c: MnistCnnConfig = serde_json::from_str(json).expect("old config");
+        assert_eq!(c, MnistCnnConfig::new());
     }
 }

@@ -20,13 +20,14 @@
 //! [`MnistCnnConfig::init`].
 
 mod config;
+mod input;
 mod network;
 pub mod shape;
 mod summary;
 
-pub use config::{Activation, InvalidConfig, MnistCnnConfig, Padding, ParseError, Pooling};
+pub use config::{Activation, ActivationKind, InvalidConfig, MnistCnnConfig, Padding, Pooling};
+pub use input::{
+    IMAGE_PIXELS, IMAGE_SIZE, MEAN, NUM_CLASSES, Pixels, STD, images_to_tensor, normalize,
+};
 pub use network::{Act, FeatureMaps, MnistCnn, Pool};
 pub use summary::{LayerSummary, Summary};
-
-/// Side length of an MNIST image, in pixels.
-pub const IMAGE_SIZE: usize = 28;

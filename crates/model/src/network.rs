@@ -92,7 +92,7 @@ impl MnistCnnConfig {
                 Pooling::Avg => Pool::Avg(AvgPool2dConfig::new(window).init()),
             },
             fc1: LinearConfig::new(shapes.flatten, self.hidden_units).init(device),
-            fc2: LinearConfig::new(self.hidden_units, self.num_classes).init(device),
+            fc2: LinearConfig::new(self.hidden_units, crate::NUM_CLASSES).init(device),
             dropout: DropoutConfig::new(self.dropout).init(),
             activation: match self.activation {
                 Activation::Relu => Act::Relu(Relu::new()),
@@ -111,7 +111,6 @@ impl MnistCnnConfig {
             ("conv2_filters", self.conv2_filters),
             ("kernel_size", self.kernel_size),
             ("hidden_units", self.hidden_units),
-            ("num_classes", self.num_classes),
         ] {
             if value == 0 {
                 return fail(format!("{name} must be at least 1"));
@@ -154,9 +153,9 @@ impl MnistCnnConfig {
 }
 
 impl MnistCnn {
-    /// Class scores (logits) for a batch: `[batch, 1, 28, 28]` -> `[batch, num_classes]`.
+    /// Class scores (logits) for a batch: `[batch, 1, 28, 28]` -> `[batch, NUM_CLASSES]`.
     ///
-    /// Images are expected normalised the way the `data` crate's batcher does it.
+    /// Images are expected as [`crate::images_to_tensor`] makes them (the input contract).
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         let [batch, ..] = images.dims();
         let mask = self.dropout_mask(batch, &images.device());
@@ -214,8 +213,8 @@ impl MnistCnn {
     }
 
     /// Training uses the matrix-product form of conv1 for its cheaper weight gradient;
-    /// inference keeps Burn's convolution, which is faster there (ndarray: 7,000 against 2,800
-    /// img/s at batch 1000).
+    /// inference keeps Burn's convolution, which is faster there (measured: crates/bench/README.md,
+    /// "Changes, each measured", item 2).
     fn conv1_forward(&self, images: Tensor<4>) -> Tensor<4> {
         if images.device().is_autodiff() {
             self.conv1_as_matmul(images)
@@ -241,9 +240,9 @@ impl MnistCnn {
     /// The input has one channel and needs no gradient, so its 3x3 patches can be cut once
     /// (`unfold4d`, `[batch, 9, 26*26]`) and the layer is `[32, 9] x patches`. Burn's generic
     /// `conv2d` backward computes this layer's weight gradient as a convolution with a 26x26
-    /// kernel over swapped batch/channel axes: on the flex backend that took 8.8 ms of a
-    /// ~34 ms step at batch 64, the matrix product's forward + backward 2.8 ms
-    /// (crates/bench/README.md has the profile).
+    /// kernel over swapped batch/channel axes, slow for a 1-channel input; the matrix
+    /// product's backward is two small matrix products (measured: crates/bench/README.md,
+    /// "Changes, each measured", item 2).
     fn conv1_as_matmul(&self, images: Tensor<4>) -> Tensor<4> {
         let conv = &self.conv1;
         let [batch, ..] = images.dims();

@@ -37,7 +37,7 @@ impl MnistCnnConfig {
     pub fn summary(&self) -> Summary {
         let s = Shapes::of(self);
         let k = self.kernel_size;
-        let act = self.activation.name();
+        let act = self.activation.kind().to_string();
         let pool = format!("{}-pool 2x2/2", self.pooling);
         let row = |layer: String, output_shape: &[usize], params: usize| LayerSummary {
             layer,
@@ -48,7 +48,7 @@ impl MnistCnnConfig {
         let conv1_params = self.conv1_filters * (k * k + 1);
         let conv2_params = self.conv2_filters * (k * k * self.conv1_filters + 1);
         let fc1_params = self.hidden_units * (s.flatten + 1);
-        let fc2_params = self.num_classes * (self.hidden_units + 1);
+        let fc2_params = crate::NUM_CLASSES * (self.hidden_units + 1);
         Summary {
             layers: vec![
                 row(
@@ -61,25 +61,25 @@ impl MnistCnnConfig {
                     &s.conv1,
                     conv1_params,
                 ),
-                row(act.into(), &s.conv1, 0),
+                row(act.clone(), &s.conv1, 0),
                 row(pool.clone(), &s.pool1, 0),
                 row(
                     format!("conv2 (Conv2d {k}x{k}, {})", self.padding),
                     &s.conv2,
                     conv2_params,
                 ),
-                row(act.into(), &s.conv2, 0),
+                row(act.clone(), &s.conv2, 0),
                 row(pool, &s.pool2, 0),
                 row("flatten".into(), &[s.flatten], 0),
                 row("fc1 (Linear)".into(), &[self.hidden_units], fc1_params),
-                row(act.into(), &[self.hidden_units], 0),
+                row(act.clone(), &[self.hidden_units], 0),
                 row(
                     format!("dropout ({})", self.dropout),
                     &[self.hidden_units],
                     0,
                 ),
-                row("fc2 (Linear)".into(), &[self.num_classes], fc2_params),
-                row("softmax".into(), &[self.num_classes], 0),
+                row("fc2 (Linear)".into(), &[crate::NUM_CLASSES], fc2_params),
+                row("softmax".into(), &[crate::NUM_CLASSES], 0),
             ],
         }
     }

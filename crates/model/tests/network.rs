@@ -18,7 +18,7 @@ fn random_images(batch: usize, device: &Device) -> Tensor<4> {
 }
 
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().try_into_vec::<f32>().unwrap()
+    t.into_data().try_into_vec::<f32>().expect("f32 tensor")
 }
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {

@@ -22,11 +22,8 @@ fn main() {
             }
         }
     }
-    let png = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/digits/seven.png"
-    ))
-    .expect("examples/digits/seven.png");
+    // Compiled in, so the load test runs from any directory.
+    let png = include_bytes!("../../../examples/digits/seven.png").to_vec();
     let url = format!("{base}/api/predict");
     let start = Instant::now();
     let per_thread = requests.div_ceil(threads);
@@ -50,7 +47,7 @@ fn main() {
         .collect();
     let results: Vec<(f64, bool)> = workers
         .into_iter()
-        .flat_map(|w| w.join().unwrap())
+        .flat_map(|w| w.join().expect("a request thread panicked"))
         .collect();
     let wall = start.elapsed().as_secs_f64();
     let failures = results.iter().filter(|r| !r.1).count();

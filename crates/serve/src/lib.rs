@@ -21,6 +21,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use image::{DynamicImage, GrayImage, Luma};
 use infer::{InferError, Predictor};
+use model::{IMAGE_PIXELS, IMAGE_SIZE, NUM_CLASSES, Pixels, images_to_tensor};
 use serde::{Deserialize, Serialize};
 
 /// Largest accepted request body.
@@ -60,7 +61,7 @@ pub struct PredictResponse {
     /// The most probable digit.
     pub label: u8,
     /// Probability of each digit.
-    pub probabilities: [f32; 10],
+    pub probabilities: [f32; NUM_CLASSES],
     /// With `?maps=true`: post-activation feature maps, each scaled to 0..255.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feature_maps: Option<FeatureMapsJson>,
@@ -139,9 +140,9 @@ async fn predict(
 fn pixels_image(body: &[u8]) -> Result<DynamicImage, ApiError> {
     let request: PixelsRequest =
         serde_json::from_slice(body).map_err(|e| bad_request(format!("invalid JSON: {e}")))?;
-    if request.pixels.len() != 784 {
+    if request.pixels.len() != IMAGE_PIXELS {
         return Err(bad_request(format!(
-            "pixels must hold 784 numbers (28x28), got {}",
+            "pixels must hold {IMAGE_PIXELS} numbers ({IMAGE_SIZE}x{IMAGE_SIZE}), got {}",
             request.pixels.len()
         )));
     }
@@ -150,8 +151,9 @@ fn pixels_image(body: &[u8]) -> Result<DynamicImage, ApiError> {
             "pixel values must be in 0..255, got {v}"
         )));
     }
-    let gray = GrayImage::from_fn(28, 28, |x, y| {
-        Luma([request.pixels[(y * 28 + x) as usize].round() as u8])
+    let side = IMAGE_SIZE as u32;
+    let gray = GrayImage::from_fn(side, side, |x, y| {
+        Luma([request.pixels[(y * side + x) as usize].round() as u8])
     });
     Ok(DynamicImage::ImageLuma8(gray))
 }
@@ -166,7 +168,7 @@ fn answer(
             StatusCode::UNPROCESSABLE_ENTITY,
             "the image is blank: draw a digit".into(),
         ),
-        other => bad_request(other.to_string()),
+        other => bad_request(format!("{:#}", anyhow::Error::from(other))),
     })?;
     let prediction = predictor.predict(&pixels);
     let feature_maps = maps.then(|| feature_maps(predictor, &pixels));
@@ -177,10 +179,11 @@ fn answer(
     })
 }
 
-fn feature_maps(predictor: &Predictor, pixels: &[u8; 784]) -> FeatureMapsJson {
-    let maps = predictor
-        .net()
-        .features(data::images_to_tensor(pixels, predictor.device()));
+fn feature_maps(predictor: &Predictor, pixels: &Pixels) -> FeatureMapsJson {
+    let maps = predictor.net().features(images_to_tensor(
+        std::slice::from_ref(pixels),
+        predictor.device(),
+    ));
     let to_gray = |t: burn::tensor::Tensor<4>| -> (usize, Vec<Vec<u8>>) {
         let [_, channels, side, _] = t.dims();
         let values: Vec<f32> = t

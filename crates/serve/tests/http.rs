@@ -7,25 +7,25 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use burn::tensor::Device;
 use infer::Predictor;
+use model::{IMAGE_PIXELS, IMAGE_SIZE};
 use serve::{AppState, PredictResponse, router};
 use tower::ServiceExt;
 
 fn app() -> axum::Router {
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts/mnist-cnn");
-    let predictor = Predictor::load(shipped, &Device::flex()).unwrap();
+    let predictor = Predictor::shipped(&Device::flex()).expect("the built-in model loads");
     router(Arc::new(AppState { predictor }))
 }
 
 fn seven_png() -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits/seven.png"))
-        .unwrap()
+        .expect("examples/digits/seven.png")
 }
 
 /// A "1" as 784 numbers: a vertical bar.
 fn one_pixels() -> Vec<u32> {
-    (0..784)
+    (0..IMAGE_PIXELS)
         .map(|i| {
-            if (13..16).contains(&(i % 28)) && (4..24).contains(&(i / 28)) {
+            if (13..16).contains(&(i % IMAGE_SIZE)) && (4..24).contains(&(i / IMAGE_SIZE)) {
                 255
             } else {
                 0
@@ -43,12 +43,12 @@ async fn post(
     let request = Request::post(uri)
         .header("content-type", content_type)
         .body(Body::from(body))
-        .unwrap();
-    let response = app.oneshot(request).await.unwrap();
+        .expect("a valid request");
+    let response = app.oneshot(request).await.expect("the router answers");
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
-        .unwrap();
+        .expect("a readable body");
     (
         status,
         serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
@@ -129,13 +129,13 @@ async fn bad_requests_get_4xx_json_errors() {
         ),
         (
             "application/json",
-            serde_json::to_vec(&serde_json::json!({"pixels": vec![300; 784]})).unwrap(),
+            serde_json::to_vec(&serde_json::json!({"pixels": vec![300; IMAGE_PIXELS]})).unwrap(),
             StatusCode::BAD_REQUEST,
             "0..255",
         ),
         (
             "application/json",
-            serde_json::to_vec(&serde_json::json!({"pixels": vec![0; 784]})).unwrap(),
+            serde_json::to_vec(&serde_json::json!({"pixels": vec![0; IMAGE_PIXELS]})).unwrap(),
             StatusCode::UNPROCESSABLE_ENTITY,
             "blank",
         ),

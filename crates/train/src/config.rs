@@ -1,12 +1,12 @@
 //! The full training configuration, saved as `config.json` at the start of every run and
 //! accepted back with `--config` to rerun it.
 
-use std::fmt;
-use std::str::FromStr;
-
 use burn::config::Config;
+use clap::ValueEnum;
 use model::MnistCnnConfig;
 use serde::{Deserialize, Serialize};
+
+use crate::optimizer::OptimizerConfig;
 
 /// Everything that determines a training run (apart from the data and the backend).
 #[derive(Config, Debug, PartialEq)]
@@ -22,9 +22,9 @@ pub struct TrainingConfig {
     /// Initial learning rate.
     #[config(default = 1e-3)]
     pub lr: f64,
-    /// Optimiser.
-    #[config(default = "OptimizerKind::Adam")]
-    pub optimizer: OptimizerKind,
+    /// The optimiser and its hyper-parameters.
+    #[config(default = "OptimizerConfig::default()")]
+    pub optimizer: OptimizerConfig,
     /// Learning-rate schedule over the whole run.
     #[config(default = "LrSchedule::Cosine")]
     pub lr_schedule: LrSchedule,
@@ -44,20 +44,8 @@ pub struct TrainingConfig {
     pub early_stopping: Option<usize>,
 }
 
-/// The optimiser.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OptimizerKind {
-    /// Adam (β = 0.9, 0.999).
-    Adam,
-    /// AdamW, Adam with decoupled weight decay (1e-4).
-    Adamw,
-    /// Stochastic gradient descent with momentum 0.9.
-    Sgd,
-}
-
 /// How the learning rate changes over the run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum LrSchedule {
     /// The same rate throughout.
@@ -115,46 +103,24 @@ impl TrainingConfig {
     }
 }
 
-macro_rules! named_enum {
-    ($ty:ident, $kind:literal, $($variant:ident => $name:literal),+) => {
-        impl FromStr for $ty {
-            type Err = ConfigError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($name => Ok(Self::$variant),)+
-                    _ => Err(ConfigError::Invalid(format!(
-                        concat!("unknown ", $kind, " '{}' (expected one of: ", $($name, " "),+, ")"),
-                        s
-                    ))),
-                }
-            }
-        }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(match self { $(Self::$variant => $name,)+ })
-            }
-        }
-    };
-}
-
-named_enum!(OptimizerKind, "optimizer", Adam => "adam", Adamw => "adamw", Sgd => "sgd");
-named_enum!(LrSchedule, "lr schedule", Constant => "constant", Cosine => "cosine");
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::optimizer::OptimizerKind;
 
     #[test]
     fn json_round_trip() {
         let config = TrainingConfig::new(MnistCnnConfig::new().with_hidden_units(64))
             .with_epochs(3)
-            .with_optimizer(OptimizerKind::Sgd)
+            .with_optimizer(OptimizerConfig::new(OptimizerKind::Sgd))
             .with_lr_schedule(LrSchedule::Constant)
             .with_early_stopping(Some(2));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.json");
         config.save(&path).unwrap();
         assert_eq!(TrainingConfig::load(&path).unwrap(), config);
+        let json = std::fs::read_to_string(&path).unwrap();
+        assert!(json.contains("\"dampening\""), "{json}");
     }
 
     #[test]
@@ -168,6 +134,7 @@ mod tests {
             ok.clone().with_lr(f64::NAN),
             ok.clone().with_lr(5.0),
             ok.clone().with_workers(0),
+            ok.clone().with_valid_size(0),
             ok.clone().with_early_stopping(Some(0)),
             TrainingConfig::new(MnistCnnConfig::new().with_dropout(2.0)),
         ] {
@@ -179,16 +146,5 @@ mod tests {
                 .validate()
                 .is_ok()
         );
-    }
-
-    #[test]
-    fn names_parse() {
-        assert_eq!(
-            "adamw".parse::<OptimizerKind>().unwrap(),
-            OptimizerKind::Adamw
-        );
-        assert_eq!("cosine".parse::<LrSchedule>().unwrap(), LrSchedule::Cosine);
-        let err = "rmsprop".parse::<OptimizerKind>().unwrap_err().to_string();
-        assert!(err.contains("unknown optimizer 'rmsprop'"), "{err}");
     }
 }

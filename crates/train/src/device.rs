@@ -1,12 +1,82 @@
 //! Which backend trains: chosen at runtime among those compiled in by cargo features.
 
 use std::fmt;
-use std::str::FromStr;
 
 use burn::tensor::Device;
+use clap::ValueEnum;
+
+/// A Burn backend this crate can be built with (one cargo feature each).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// Burn's CPU backend (feature `flex`, the default).
+    Flex,
+    /// The ndarray CPU backend (feature `ndarray`; deprecated in Burn 0.22, still supported).
+    Ndarray,
+    /// The GPU backend on Vulkan, Metal or DX12 (feature `wgpu`).
+    Wgpu,
+}
+
+impl Backend {
+    /// Whether this backend runs on a GPU.
+    pub fn is_gpu(self) -> bool {
+        self == Self::Wgpu
+    }
+
+    /// Whether this binary was compiled with this backend.
+    pub fn is_compiled(self) -> bool {
+        COMPILED_BACKENDS.contains(&self)
+    }
+
+    /// The device of this backend, if it is compiled in (the GPU is probed for an adapter).
+    pub fn select(self) -> Result<SelectedDevice, DeviceError> {
+        let device = match self {
+            #[cfg(feature = "flex")]
+            Self::Flex => Device::flex(),
+            #[cfg(feature = "ndarray")]
+            #[allow(deprecated)]
+            // deprecated in Burn 0.22 but still a supported backend
+            Self::Ndarray => Device::ndarray(),
+            Self::Wgpu => return gpu(),
+            #[allow(unreachable_patterns)] // every CPU backend compiled in
+            _ => {
+                return Err(DeviceError::NotCompiled {
+                    backend: self,
+                    compiled: compiled_list(),
+                });
+            }
+        };
+        Ok(SelectedDevice {
+            device,
+            backend: self,
+        })
+    }
+}
+
+impl fmt::Display for Backend {
+    /// The name the flags, `BURN_DEVICE` and `metrics.json` use: `flex`, `ndarray`, `wgpu`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = self
+            .to_possible_value()
+            .expect("no backend is hidden from the command line");
+        f.pad(value.get_name())
+    }
+}
 
 /// What the user asked for with `--device`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, ValueEnum)]
 pub enum DeviceChoice {
     /// The GPU when one is compiled in, else the CPU (`BURN_DEVICE` can name a backend).
     #[default]
@@ -17,27 +87,13 @@ pub enum DeviceChoice {
     Gpu,
 }
 
-impl FromStr for DeviceChoice {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "auto" => Ok(Self::Auto),
-            "cpu" => Ok(Self::Cpu),
-            "gpu" => Ok(Self::Gpu),
-            _ => Err(format!(
-                "unknown device '{s}' (expected one of: auto, cpu, gpu)"
-            )),
-        }
-    }
-}
-
-/// A device with the name of its backend.
+/// A device with its backend.
 #[derive(Clone, Debug)]
 pub struct SelectedDevice {
     /// The device (without autodiff).
     pub device: Device,
-    /// `flex`, `ndarray` or `wgpu`.
-    pub backend: &'static str,
+    /// The backend the device belongs to.
+    pub backend: Backend,
 }
 
 impl fmt::Display for SelectedDevice {
@@ -46,14 +102,15 @@ impl fmt::Display for SelectedDevice {
     }
 }
 
-/// The backends this binary was compiled with, fastest CPU backend first.
-pub const COMPILED_BACKENDS: &[&str] = &[
+/// The backends this binary was compiled with: the GPU first, then the CPU backends, fastest
+/// first (the order `--device auto` and `--device cpu` try them in).
+pub const COMPILED_BACKENDS: &[Backend] = &[
     #[cfg(feature = "wgpu")]
-    "wgpu",
+    Backend::Wgpu,
     #[cfg(feature = "flex")]
-    "flex",
+    Backend::Flex,
     #[cfg(feature = "ndarray")]
-    "ndarray",
+    Backend::Ndarray,
 ];
 
 /// Errors choosing a device.
@@ -67,14 +124,23 @@ pub enum DeviceError {
         "no CPU backend is compiled in; rebuild with `--features flex` or `--features ndarray`"
     )]
     NoCpuBackend,
-    /// `BURN_DEVICE` names a backend that is not compiled in.
-    #[error("BURN_DEVICE={0} names no backend compiled into this binary (compiled: {1})")]
-    BadBurnDevice(String, String),
+    /// A backend that is not compiled into this binary.
+    #[error("the {backend} backend is not compiled into this binary (compiled: {compiled})")]
+    NotCompiled {
+        /// The backend asked for.
+        backend: Backend,
+        /// The compiled backends, comma-separated.
+        compiled: String,
+    },
+    /// `BURN_DEVICE` names no backend at all.
+    #[error("BURN_DEVICE={0} names no backend (expected one of: flex, ndarray, wgpu)")]
+    BadBurnDevice(String),
     /// The GPU backend found no adapter (no driver, no GPU).
+    #[cfg(feature = "wgpu")]
     #[error(
-        "no GPU adapter found by wgpu ({0}); install a Vulkan, Metal or DX12 driver, or train on the CPU with --device cpu"
+        "no GPU adapter found by wgpu; install a Vulkan, Metal or DX12 driver, or train on the CPU with --device cpu"
     )]
-    NoAdapter(String),
+    NoAdapter(#[source] burn::backend::wgpu::wgpu::RequestAdapterError),
 }
 
 /// Resolves `choice` to a device of a compiled backend.
@@ -83,49 +149,35 @@ pub fn select(choice: DeviceChoice) -> Result<SelectedDevice, DeviceError> {
         DeviceChoice::Cpu => cpu(),
         DeviceChoice::Gpu => gpu(),
         DeviceChoice::Auto => match std::env::var("BURN_DEVICE").ok().as_deref() {
-            Some("flex") if cfg!(feature = "flex") => named("flex"),
-            Some("ndarray") if cfg!(feature = "ndarray") => named("ndarray"),
-            Some("wgpu") if cfg!(feature = "wgpu") => gpu(),
-            Some(other) if !other.is_empty() => Err(DeviceError::BadBurnDevice(
-                other.into(),
-                COMPILED_BACKENDS.join(", "),
-            )),
+            Some(name) if !name.is_empty() => Backend::from_str(name, true)
+                .map_err(|_| DeviceError::BadBurnDevice(name.into()))?
+                .select(),
             _ => gpu().or_else(|_| cpu()),
         },
     }
 }
 
+fn compiled_list() -> String {
+    COMPILED_BACKENDS
+        .iter()
+        .map(Backend::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn cpu() -> Result<SelectedDevice, DeviceError> {
     COMPILED_BACKENDS
         .iter()
-        .find(|b| **b != "wgpu")
-        .map(|b| named(b))
-        .unwrap_or(Err(DeviceError::NoCpuBackend))
-}
-
-/// The device of the backend called `backend` (`flex`, `ndarray`, `wgpu`), if compiled in.
-pub fn named(backend: &'static str) -> Result<SelectedDevice, DeviceError> {
-    let device = match backend {
-        #[cfg(feature = "flex")]
-        "flex" => Device::flex(),
-        #[cfg(feature = "ndarray")]
-        #[allow(deprecated)]
-        // ndarray is deprecated in Burn 0.22 but still a supported backend
-        "ndarray" => Device::ndarray(),
-        #[cfg(feature = "wgpu")]
-        "wgpu" => return gpu(),
-        _ => return Err(DeviceError::NoCpuBackend),
-    };
-    Ok(SelectedDevice { device, backend })
+        .find(|b| !b.is_gpu())
+        .map_or(Err(DeviceError::NoCpuBackend), |b| b.select())
 }
 
 #[cfg(feature = "wgpu")]
 fn gpu() -> Result<SelectedDevice, DeviceError> {
-    let device = Device::wgpu(Default::default());
-    probe(&device)?;
+    probe_adapter()?;
     Ok(SelectedDevice {
-        device,
-        backend: "wgpu",
+        device: Device::wgpu(Default::default()),
+        backend: Backend::Wgpu,
     })
 }
 
@@ -134,31 +186,34 @@ fn gpu() -> Result<SelectedDevice, DeviceError> {
     Err(DeviceError::NoGpuBackend)
 }
 
-/// Runs one tiny operation so that a missing adapter is reported here, as an error, instead of
-/// as a panic deep inside the first training step. wgpu reports it by panicking; the panic
-/// message is kept, the default hook's backtrace noise is not.
+/// Asks wgpu for the adapter Burn's default device would take (high performance, any graphics
+/// API), so that a machine without one gets an error here instead of a panic inside the first
+/// training step. It goes through the `wgpu` crate Burn itself re-exports (the exact version
+/// burn-wgpu uses, no extra dependency) and leaves no state behind: the instance is dropped, and
+/// Burn creates its own on first use.
 #[cfg(feature = "wgpu")]
-fn probe(device: &Device) -> Result<(), DeviceError> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(|| {
-        burn::tensor::Tensor::<1>::ones([4], device)
-            .sum()
-            .into_scalar::<f32>()
+fn probe_adapter() -> Result<(), DeviceError> {
+    use burn::backend::wgpu::wgpu;
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+    let request = instance.request_adapter(&wgpu::RequestAdapterOptions {
+        power_preference: wgpu::PowerPreference::HighPerformance,
+        ..Default::default()
     });
-    std::panic::set_hook(hook);
-    match result {
-        Ok(_) => Ok(()),
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "adapter request failed".into());
-            Err(DeviceError::NoAdapter(
-                msg.lines().next().unwrap_or("").to_string(),
-            ))
+    block_on(request).map(drop).map_err(DeviceError::NoAdapter)
+}
+
+/// Runs a future to completion on this thread. wgpu's native adapter requests complete when first
+/// polled; the loop only guards against one that does not.
+#[cfg(feature = "wgpu")]
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut future = std::pin::pin!(future);
+    let mut context = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
         }
+        std::thread::yield_now();
     }
 }
 
@@ -166,8 +221,45 @@ fn probe(device: &Device) -> Result<(), DeviceError> {
 /// rayon's pool on a CPU backend (`RAYON_NUM_THREADS` sets it), so every core works on every
 /// step; 1 on a GPU, where one batch already fills the device.
 pub fn default_shards(selected: &SelectedDevice) -> usize {
-    match selected.backend {
-        "wgpu" => 1,
-        _ => rayon::current_num_threads(),
+    if selected.backend.is_gpu() {
+        1
+    } else {
+        rayon::current_num_threads()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_names_are_the_flag_and_metrics_names() {
+        for (backend, name) in [
+            (Backend::Flex, "flex"),
+            (Backend::Ndarray, "ndarray"),
+            (Backend::Wgpu, "wgpu"),
+        ] {
+            assert_eq!(backend.to_string(), name);
+            assert_eq!(Backend::from_str(name, true).unwrap(), backend);
+            assert_eq!(
+                serde_json::to_string(&backend).unwrap(),
+                format!("\"{name}\"")
+            );
+        }
+    }
+
+    #[cfg(feature = "flex")]
+    #[test]
+    fn the_cpu_choice_is_the_fastest_compiled_cpu_backend() {
+        assert_eq!(select(DeviceChoice::Cpu).unwrap().backend, Backend::Flex);
+    }
+
+    #[cfg(not(feature = "wgpu"))]
+    #[test]
+    fn a_backend_not_compiled_in_is_an_error() {
+        assert!(matches!(
+            select(DeviceChoice::Gpu),
+            Err(DeviceError::NoGpuBackend)
+        ));
     }
 }

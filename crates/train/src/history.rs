@@ -1,18 +1,18 @@
-//! Per-epoch history (`history.jsonl`) and the guard that stops training on a NaN loss.
-//!
-//! Registered as a Burn `MetricLogger`, so it sees every metric update whatever renderer is in
-//! use (the TUI on a terminal, [`crate::renderer::PlainRenderer`] otherwise).
+//! The per-epoch history, `history.jsonl`: written by a Burn `MetricLogger`, so it sees every
+//! metric update whatever renderer is in use, and read back on `--resume`.
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use burn::train::Interrupter;
 use burn::train::logger::MetricLogger;
 use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
-use burn::train::metric::{MetricDefinition, MetricId, NumericEntry};
+use burn::train::metric::{MetricDefinition, NumericEntry};
 use serde::{Deserialize, Serialize};
+
+use crate::run_dir::{ArtifactError, io};
+use crate::tracked::{Tracked, TrackedIds};
 
 /// One line of `history.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,7 +23,7 @@ pub struct EpochRecord {
     pub train_loss: f64,
     /// Training accuracy over the epoch, in percent.
     pub train_accuracy: f64,
-    /// Validation loss at the end of the epoch.
+    /// Mean validation loss at the end of the epoch (the model-selection criterion).
     pub valid_loss: f64,
     /// Validation accuracy at the end of the epoch, in percent.
     pub valid_accuracy: f64,
@@ -31,94 +31,50 @@ pub struct EpochRecord {
     pub lr: f64,
 }
 
-/// Where training loss first stopped being finite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NonFiniteLoss {
-    /// 1-based epoch.
-    pub epoch: usize,
-    /// 1-based step within the epoch.
-    pub step: usize,
-}
+/// The epochs completed so far, shared between the logger and whoever reads them after training.
+pub type Epochs = Arc<Mutex<Vec<EpochRecord>>>;
 
-/// What the logger found, readable after training.
-#[derive(Debug, Default)]
-pub struct HistoryState {
-    /// Completed epochs, in order.
-    pub epochs: Vec<EpochRecord>,
-    /// Set when the training loss became NaN or infinite.
-    pub non_finite: Option<NonFiniteLoss>,
-}
-
-/// The logger; clone the `state` handle before registering it.
+/// Appends an [`EpochRecord`] to `history.jsonl` at the end of every validation pass.
 pub struct HistoryLogger {
     path: PathBuf,
-    interrupter: Interrupter,
-    state: Arc<Mutex<HistoryState>>,
-    names: HashMap<MetricId, String>,
-    latest: HashMap<(String, String), f64>,
-    train_steps: usize,
-    train_epoch: usize,
+    epochs: Epochs,
+    tracked: TrackedIds,
+    latest: HashMap<(Split, Tracked), f64>,
 }
 
 impl HistoryLogger {
-    /// Appends to `path` (so a resumed run continues its history) and stops `interrupter` on a
-    /// non-finite loss.
-    pub fn new(path: PathBuf, interrupter: Interrupter, state: Arc<Mutex<HistoryState>>) -> Self {
+    /// Appends to `path` (so a resumed run continues its history) and pushes each record to
+    /// `epochs`.
+    pub fn new(path: PathBuf, tracked: TrackedIds, epochs: Epochs) -> Self {
         Self {
             path,
-            interrupter,
-            state,
-            names: HashMap::new(),
+            epochs,
+            tracked,
             latest: HashMap::new(),
-            train_steps: 0,
-            train_epoch: 0,
         }
     }
 
-    fn value(&self, split: &str, name: &str) -> f64 {
+    fn value(&self, split: Split, metric: Tracked) -> f64 {
         self.latest
-            .get(&(split.to_string(), name.to_string()))
+            .get(&(split, metric))
             .copied()
             .unwrap_or(f64::NAN)
     }
 }
 
 impl MetricLogger for HistoryLogger {
-    fn log(&mut self, update: MetricsUpdate, epoch: usize, split: &Split) {
-        let split_name = split.to_string();
-        if *split == Split::Train {
-            if epoch != self.train_epoch {
-                self.train_epoch = epoch;
-                self.train_steps = 0;
-            }
-            self.train_steps += 1;
-        }
+    fn log(&mut self, update: MetricsUpdate, _epoch: usize, split: &Split) {
         for numeric in update.entries_numeric {
-            let Some(name) = self.names.get(&numeric.entry.metric_id).cloned() else {
+            let Some(metric) = self.tracked.get(&numeric.entry.metric_id) else {
                 continue;
             };
             let batch_value = numeric.numeric_entry.as_ref().map(NumericEntry::current);
-            if *split == Split::Train
-                && name == "Loss"
-                && batch_value.is_some_and(|v| !v.is_finite())
-            {
-                let mut state = self.state.lock().expect("history state");
-                if state.non_finite.is_none() {
-                    let at = NonFiniteLoss {
-                        epoch,
-                        step: self.train_steps,
-                    };
-                    state.non_finite = Some(at);
-                    self.interrupter.stop(Some(&format!(
-                        "training loss became non-finite at epoch {epoch}, step {}",
-                        at.step
-                    )));
-                }
-            }
             let value = match &numeric.numeric_entry {
                 Some(NumericEntry::Final(v)) => Some(*v),
                 // The rate of the latest step, not its running mean over the epoch.
-                _ if name == "Learning Rate" => batch_value,
+                _ if metric == Tracked::LearningRate => batch_value,
+                // The epoch's running mean so far, weighted by batch size: at the end of the
+                // epoch, the mean Burn's checkpointing and early stopping aggregate.
                 _ => numeric
                     .running_entry
                     .as_ref()
@@ -126,7 +82,7 @@ impl MetricLogger for HistoryLogger {
                     .or(batch_value),
             };
             if let Some(value) = value {
-                self.latest.insert((split_name.clone(), name), value);
+                self.latest.insert((split.clone(), metric), value);
             }
         }
     }
@@ -142,8 +98,7 @@ impl MetricLogger for HistoryLogger {
     }
 
     fn log_metric_definition(&mut self, definition: MetricDefinition) {
-        self.names
-            .insert(definition.metric_id.clone(), definition.name.to_string());
+        self.tracked.define(&definition);
     }
 
     fn log_epoch_summary(&mut self, summary: EpochSummary) {
@@ -152,11 +107,11 @@ impl MetricLogger for HistoryLogger {
         }
         let record = EpochRecord {
             epoch: summary.epoch_number,
-            train_loss: self.value("train", "Loss"),
-            train_accuracy: self.value("train", "Accuracy"),
-            valid_loss: self.value("valid", "Loss"),
-            valid_accuracy: self.value("valid", "Accuracy"),
-            lr: self.value("train", "Learning Rate"),
+            train_loss: self.value(Split::Train, Tracked::Loss),
+            train_accuracy: self.value(Split::Train, Tracked::Accuracy),
+            valid_loss: self.value(Split::Valid, Tracked::Loss),
+            valid_accuracy: self.value(Split::Valid, Tracked::Accuracy),
+            lr: self.value(Split::Train, Tracked::LearningRate),
         };
         let line = serde_json::to_string(&record).expect("plain numbers serialise");
         let written = std::fs::OpenOptions::new()
@@ -167,23 +122,55 @@ impl MetricLogger for HistoryLogger {
         if let Err(err) = written {
             log::warn!("cannot append to {}: {err}", self.path.display());
         }
-        self.state
-            .lock()
-            .expect("history state")
-            .epochs
-            .push(record);
+        self.epochs.lock().expect("history epochs").push(record);
     }
 }
 
 /// Reads a `history.jsonl` (for `--resume`); a missing file is an empty history.
-pub fn read_history(path: &std::path::Path) -> std::io::Result<Vec<EpochRecord>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).map_err(std::io::Error::other))
-            .collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(e),
+pub fn read_history(path: &Path) -> Result<Vec<EpochRecord>, ArtifactError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(path)(e)),
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|source| ArtifactError::History {
+                path: path.into(),
+                line: i + 1,
+                source,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_line_names_its_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.jsonl");
+        assert!(read_history(&path).unwrap().is_empty());
+        let record = EpochRecord {
+            epoch: 1,
+            train_loss: 0.5,
+            train_accuracy: 80.0,
+            valid_loss: 0.4,
+            valid_accuracy: 85.0,
+            lr: 1e-3,
+        };
+        let line = serde_json::to_string(&record).unwrap();
+        std::fs::write(&path, format!("{line}\n\n{{oops\n")).unwrap();
+        let err = read_history(&path).unwrap_err();
+        assert!(
+            matches!(err, ArtifactError::History { line: 3, .. }),
+            "{err:?}"
+        );
+        std::fs::write(&path, format!("{line}\n")).unwrap();
+        assert_eq!(read_history(&path).unwrap(), [record]);
     }
 }

@@ -5,11 +5,23 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
-use burn::train::metric::{MetricDefinition, MetricId};
+use burn::train::metric::MetricDefinition;
+use burn::train::metric::store::Split;
 use burn::train::renderer::{
     EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation,
     MetricsRendererTraining,
 };
+
+use crate::tracked::{Tracked, TrackedIds};
+
+/// How progress is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgressStyle {
+    /// Burn's terminal dashboard.
+    Tui,
+    /// A line every `interval`, a summary per epoch ([`PlainRenderer`]).
+    Plain(Duration),
+}
 
 /// Running mean of one metric over the current split.
 #[derive(Default, Clone, Copy)]
@@ -33,32 +45,32 @@ impl Running {
     }
 }
 
-/// Plain-text renderer: `epoch 2/12 train 25600/55000 (47%) 1843 img/s loss 0.0612 acc 98.05%`.
+/// Plain-text renderer: `epoch 2/12 train 25600/55000 (47%) <rate> img/s loss <loss> acc <acc>%`.
 pub struct PlainRenderer {
-    names: HashMap<MetricId, String>,
+    tracked: TrackedIds,
     interval: Duration,
     total_epochs: usize,
     epoch: usize,
-    split: String,
+    split: Split,
     split_total: usize,
     split_start: Instant,
     last_print: Instant,
     items: usize,
-    running: HashMap<(String, String), Running>,
+    running: HashMap<(Split, Tracked), Running>,
     train_summary: String,
     epoch_start: Instant,
 }
 
 impl PlainRenderer {
-    /// Prints a progress line at most every `interval`.
-    pub fn new(interval: Duration) -> Self {
+    /// Prints a progress line at most every `interval`, with the metrics `tracked` recognises.
+    pub fn new(interval: Duration, tracked: TrackedIds) -> Self {
         let now = Instant::now();
         Self {
-            names: HashMap::new(),
+            tracked,
             interval,
             total_epochs: 0,
             epoch: 1,
-            split: String::new(),
+            split: Split::Train,
             split_total: 0,
             split_start: now,
             last_print: now,
@@ -69,24 +81,24 @@ impl PlainRenderer {
         }
     }
 
-    fn update(&mut self, split: &str, state: MetricState) {
+    fn update(&mut self, split: Split, state: MetricState) {
         if let MetricState::Numeric(entry, Some(value)) = state
-            && let Some(name) = self.names.get(&entry.metric_id)
+            && let Some(metric) = self.tracked.get(&entry.metric_id)
         {
             let weight = match value {
                 burn::train::metric::NumericEntry::Aggregated { count, .. } => count as f64,
                 _ => 1.0,
             };
             self.running
-                .entry((split.to_string(), name.clone()))
+                .entry((split, metric))
                 .or_default()
                 .add(value.current(), weight);
         }
     }
 
-    fn mean(&self, split: &str, name: &str) -> f64 {
+    fn mean(&self, split: &Split, metric: Tracked) -> f64 {
         self.running
-            .get(&(split.to_string(), name.to_string()))
+            .get(&(split.clone(), metric))
             .map_or(f64::NAN, Running::mean)
     }
 
@@ -94,22 +106,22 @@ impl PlainRenderer {
         self.items as f64 / self.split_start.elapsed().as_secs_f64().max(1e-9)
     }
 
-    fn metrics(&self, split: &str) -> String {
+    fn metrics(&self, split: &Split) -> String {
         format!(
             "loss {:.4} acc {:.2}%",
-            self.mean(split, "Loss"),
-            self.mean(split, "Accuracy")
+            self.mean(split, Tracked::Loss),
+            self.mean(split, Tracked::Accuracy)
         )
     }
 }
 
 impl MetricsRendererTraining for PlainRenderer {
     fn update_train(&mut self, state: MetricState) {
-        self.update("train", state);
+        self.update(Split::Train, state);
     }
 
     fn update_valid(&mut self, state: MetricState) {
-        self.update("valid", state);
+        self.update(Split::Valid, state);
     }
 }
 
@@ -130,15 +142,19 @@ impl TrainingProgressLogger for PlainRenderer {
     }
 
     fn start_split(&mut self, split: &str, total_items: usize) {
-        if split == "train" {
+        // Burn names the splits by `Split`'s own names.
+        self.split = if split == <&str>::from(Split::Train) {
             self.epoch_start = Instant::now();
-        }
-        self.split = split.to_string();
+            Split::Train
+        } else {
+            Split::Valid
+        };
         self.split_total = total_items;
         self.split_start = Instant::now();
         self.last_print = Instant::now();
         self.items = 0;
-        self.running.retain(|(s, _), _| s != split);
+        let current = self.split.clone();
+        self.running.retain(|(s, _), _| *s != current);
     }
 
     fn update_split(&mut self, items_processed: usize) {
@@ -160,14 +176,12 @@ impl TrainingProgressLogger for PlainRenderer {
     }
 
     fn end_split(&mut self) {
-        if self.split == "train" {
+        if self.split == Split::Train {
             self.train_summary = format!(
                 "train {} ({:.0} img/s, lr {:.2e})",
-                self.metrics("train"),
+                self.metrics(&Split::Train),
                 self.rate(),
-                self.running
-                    .get(&("train".to_string(), "Learning Rate".to_string()))
-                    .map_or(f64::NAN, |r| r.sum / r.count.max(1.0))
+                self.mean(&Split::Train, Tracked::LearningRate)
             );
         } else {
             println!(
@@ -176,7 +190,7 @@ impl TrainingProgressLogger for PlainRenderer {
                 self.total_epochs,
                 self.epoch_start.elapsed().as_secs_f64(),
                 self.train_summary,
-                self.metrics("valid")
+                self.metrics(&Split::Valid)
             );
         }
     }
@@ -203,7 +217,6 @@ impl MetricsRenderer for PlainRenderer {
     fn manual_close(&mut self) {}
 
     fn register_metric(&mut self, definition: MetricDefinition) {
-        self.names
-            .insert(definition.metric_id.clone(), definition.name.to_string());
+        self.tracked.define(&definition);
     }
 }

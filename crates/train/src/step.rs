@@ -5,10 +5,11 @@
 //! wrapper here keeps that dependency in the training crate alone.
 //!
 //! On a CPU backend one step of this small network leaves most cores idle: its convolutions and
-//! matrices are too small for Burn's kernels to split well (a 2-core machine ran ~1.25 cores
-//! busy). [`Classifier::sharded_step`] therefore splits each batch into shards that run forward
-//! and backward at the same time on rayon's pool and sums their gradients: the same update as
-//! the whole batch (same mean loss, same dropout draws), up to float rounding.
+//! matrices are too small for Burn's kernels to split well (measured: see crates/bench/README.md,
+//! "Sharded training step"). [`Classifier::sharded_step`] therefore splits each batch into
+//! shards that run forward and backward at the same time on rayon's pool and sums their
+//! gradients: the same update as the whole batch (same mean loss, same dropout draws), up to
+//! float rounding.
 
 use burn::module::{Module, ModuleMapper, Param};
 use burn::nn::loss::CrossEntropyLossConfig;

@@ -12,7 +12,7 @@ fn train(args: &[&str]) -> Output {
         .args(args)
         .env_remove("MNIST_DIR")
         .output()
-        .unwrap()
+        .expect("the train binary runs")
 }
 
 fn assert_fails_with(args: &[&str], needle: &str) {
@@ -37,10 +37,16 @@ fn bad_flags_fail_before_training() {
     );
     assert_fails_with(
         &["--activation", "tanh", "--artifact-dir", run],
-        "unknown activation 'tanh'",
+        "invalid value 'tanh' for '--activation",
     );
-    assert_fails_with(&["--optimizer", "rmsprop"], "unknown optimizer 'rmsprop'");
-    assert_fails_with(&["--padding", "full"], "unknown padding 'full'");
+    assert_fails_with(
+        &["--optimizer", "rmsprop"],
+        "invalid value 'rmsprop' for '--optimizer",
+    );
+    assert_fails_with(
+        &["--padding", "full"],
+        "invalid value 'full' for '--padding",
+    );
     assert_fails_with(
         &["--dropout", "1.5", "--artifact-dir", run],
         "dropout must be in [0, 1)",
@@ -49,11 +55,29 @@ fn bad_flags_fail_before_training() {
         &["--lr", "-1", "--artifact-dir", run],
         "learning rate must be a positive number",
     );
-    assert_fails_with(&["--device", "tpu"], "unknown device 'tpu'");
+    assert_fails_with(&["--device", "tpu"], "invalid value 'tpu' for '--device");
     assert!(
         !dir.path().join("run").exists(),
         "nothing may be written for a rejected configuration"
     );
+}
+
+/// The binary shows the configuration's own defaults in its help.
+#[test]
+fn help_shows_the_configuration_defaults() {
+    let out = train(&["--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    let defaults = TrainingConfig::new(model::MnistCnnConfig::new());
+    for shown in [
+        format!("[default: {}]", defaults.epochs),
+        format!("[default: {}]", defaults.lr),
+        format!("[default: {}]", defaults.valid_size),
+        "[default: adam]".to_string(),
+        "[default: cosine]".to_string(),
+    ] {
+        assert!(help.contains(&shown), "{shown} missing from:\n{help}");
+    }
 }
 
 #[test]

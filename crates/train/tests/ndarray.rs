@@ -5,18 +5,22 @@
 mod common;
 
 use train::history::read_history;
-use train::train_on;
+use train::{Backend, train_on};
 
 #[test]
 fn ndarray_trains_and_lowers_the_loss() {
-    let device = train::device::named("ndarray").unwrap();
-    assert_eq!(device.backend, "ndarray");
+    let device = Backend::Ndarray.select().unwrap();
+    assert_eq!(device.backend, Backend::Ndarray);
     let dir = tempfile::tempdir().unwrap();
     let config = common::small_config().with_epochs(2);
-    let options = common::run_options(dir.path(), device, false);
-    options.run_dir.prepare(&config, false).unwrap();
-    let metrics = train_on(&config, &common::synthetic_mnist(), &options).unwrap();
-    assert_eq!(metrics.backend, "ndarray");
+    let run = common::prepare(dir.path(), &config, false);
+    let metrics = train_on(
+        run,
+        &common::synthetic_mnist(),
+        &common::run_options(device),
+    )
+    .unwrap();
+    assert_eq!(metrics.backend, Backend::Ndarray);
     let history = read_history(&dir.path().join("history.jsonl")).unwrap();
     assert!(history[1].train_loss < history[0].train_loss, "{history:?}");
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use burn::tensor::Device;
 use model::MnistCnnConfig;
-use train::{ProgressStyle, RunDir, RunOptions, SelectedDevice, TrainingConfig, train};
+use train::{Backend, ProgressStyle, RunDir, RunOptions, SelectedDevice, TrainingConfig, train};
 
 #[test]
 #[ignore = "needs real MNIST in MNIST_DIR; about a minute"]
@@ -12,17 +12,18 @@ fn one_epoch_on_flex_reaches_98_percent() {
     let mnist_dir = std::env::var_os("MNIST_DIR").expect("MNIST_DIR must point at the MNIST files");
     let dir = tempfile::tempdir().unwrap();
     let config = TrainingConfig::new(MnistCnnConfig::new()).with_epochs(1);
+    let run = RunDir::new(dir.path().join("run"))
+        .prepare(&config, false)
+        .unwrap();
     let options = RunOptions {
-        run_dir: RunDir::new(dir.path().join("run")),
         device: SelectedDevice {
             device: Device::flex(),
-            backend: "flex",
+            backend: Backend::Flex,
         },
-        resume: false,
         progress: ProgressStyle::Plain(Duration::from_secs(15)),
         shards: None,
     };
-    let metrics = train(&config, Some(std::path::Path::new(&mnist_dir)), &options).unwrap();
+    let metrics = train(run, Some(std::path::Path::new(&mnist_dir)), &options).unwrap();
     println!("one epoch: {metrics:?}");
     assert_eq!(metrics.test_images, 10_000);
     assert!(

@@ -19,8 +19,11 @@ impl ModuleVisitor for Collect<'_> {
             .grads
             .get::<D>(param.id)
             .expect("every parameter has a gradient");
-        self.out
-            .push(grad.into_data().try_into_vec::<f32>().unwrap());
+        self.out.push(
+            grad.into_data()
+                .try_into_vec::<f32>()
+                .expect("f32 gradients"),
+        );
     }
 }
 

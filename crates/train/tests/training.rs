@@ -5,26 +5,25 @@ mod common;
 use burn::tensor::Device;
 use model::MnistCnnConfig;
 use train::history::read_history;
+use train::selection;
 use train::{
-    LrSchedule, OptimizerKind, RunDir, RunError, RunOptions, SelectedDevice, TrainingConfig,
-    train_on,
+    ArtifactError, Backend, LrSchedule, OptimizerConfig, OptimizerKind, RunDir, RunError,
+    RunOptions, SelectedDevice, TrainingConfig, train_on,
 };
 
-fn options(dir: &std::path::Path, resume: bool) -> RunOptions {
-    let flex = SelectedDevice {
+fn options() -> RunOptions {
+    common::run_options(SelectedDevice {
         device: Device::flex(),
-        backend: "flex",
-    };
-    common::run_options(dir, flex, resume)
+        backend: Backend::Flex,
+    })
 }
 
 fn fresh_run(
     config: &TrainingConfig,
     dir: &std::path::Path,
 ) -> Result<train::RunMetrics, RunError> {
-    let options = options(dir, false);
-    options.run_dir.prepare(config, false).unwrap();
-    train_on(config, &common::synthetic_mnist(), &options)
+    let run = common::prepare(dir, config, false);
+    train_on(run, &common::synthetic_mnist(), &options())
 }
 
 #[test]
@@ -52,7 +51,7 @@ fn training_lowers_the_loss_and_leaves_every_artifact() {
     assert_eq!(metrics.test_images, 100);
     assert!(metrics.test_accuracy > 0.5, "{metrics:?}");
     assert_eq!(metrics.epochs, 3);
-    assert_eq!(metrics.backend, "flex");
+    assert_eq!(metrics.backend, Backend::Flex);
     for file in [
         "config.json",
         "history.jsonl",
@@ -71,6 +70,57 @@ fn training_lowers_the_loss_and_leaves_every_artifact() {
     let model_config: MnistCnnConfig =
         burn::config::Config::load(dir.path().join("model/config.json")).unwrap();
     assert_eq!(model_config, config.model);
+
+    // The exported weights are the checkpoint of the epoch with the lowest validation loss.
+    let best = selection::best_epoch(&history).unwrap();
+    assert_eq!(metrics.selected_epoch, best.epoch);
+    assert_eq!(metrics.valid_accuracy, best.valid_accuracy);
+    let device = Device::flex();
+    let run = RunDir::new(dir.path());
+    let from_checkpoint =
+        selection::load_checkpoint(&run, best.epoch, &config.model, &device).unwrap();
+    let exported = infer::Predictor::load(run.model_dir(), &device).unwrap();
+    assert_eq!(weights(&from_checkpoint), weights(exported.net()));
+}
+
+/// Every weight of the network, flattened.
+fn weights(net: &model::MnistCnn) -> Vec<f32> {
+    let convs = [net.conv1.weight.val(), net.conv2.weight.val()]
+        .map(|w| w.into_data().try_into_vec::<f32>().expect("f32 weights"));
+    let denses = [net.fc1.weight.val(), net.fc2.weight.val()]
+        .map(|w| w.into_data().try_into_vec::<f32>().expect("f32 weights"));
+    [convs, denses].concat().concat()
+}
+
+/// Selection never falls back to another epoch: when the history makes an epoch best whose
+/// checkpoint is gone, the run fails and exports nothing.
+#[test]
+fn a_missing_best_checkpoint_is_an_error() {
+    let config = common::small_config().with_epochs(2);
+    let dir = tempfile::tempdir().unwrap();
+    fresh_run(&config, dir.path()).unwrap();
+    // Make epoch 1 the best in the history, then remove its checkpoint (if Burn kept it).
+    let history_path = dir.path().join("history.jsonl");
+    let mut history = read_history(&history_path).unwrap();
+    history[0].valid_loss = 0.0;
+    let lines: Vec<String> = history
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap() + "\n")
+        .collect();
+    std::fs::write(&history_path, lines.concat()).unwrap();
+    let _ = std::fs::remove_file(dir.path().join("checkpoint/model-1.bpk"));
+    std::fs::remove_dir_all(dir.path().join("model")).unwrap();
+
+    let run = common::prepare(dir.path(), &config.with_epochs(3), true);
+    let err = train_on(run, &common::synthetic_mnist(), &options()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RunError::Artifacts(ArtifactError::MissingCheckpoint { epoch: 1, .. })
+        ),
+        "{err:?}"
+    );
+    assert!(!dir.path().join("model/model.bpk").exists());
 }
 
 #[test]
@@ -97,12 +147,9 @@ fn resume_continues_from_the_last_checkpoint() {
     std::fs::remove_dir_all(dir.path().join("model")).unwrap();
 
     assert_eq!(RunDir::new(dir.path()).last_checkpoint().unwrap(), 2);
-    let metrics = train_on(
-        &config,
-        &common::synthetic_mnist(),
-        &options(dir.path(), true),
-    )
-    .unwrap();
+    let run = common::prepare(dir.path(), &config, true);
+    assert_eq!(run.resume_from(), Some(2));
+    let metrics = train_on(run, &common::synthetic_mnist(), &options()).unwrap();
     let resumed = read_history(&history_path).unwrap();
     assert_eq!(
         resumed.iter().map(|r| r.epoch).collect::<Vec<_>>(),
@@ -128,7 +175,7 @@ fn resume_continues_from_the_last_checkpoint() {
 fn a_diverging_loss_stops_training_without_writing_a_model() {
     let dir = tempfile::tempdir().unwrap();
     let config = common::small_config()
-        .with_optimizer(OptimizerKind::Sgd)
+        .with_optimizer(OptimizerConfig::new(OptimizerKind::Sgd))
         .with_lr_schedule(LrSchedule::Constant)
         .with_lr(1e12);
     let err = fresh_run(&config, dir.path()).unwrap_err();

@@ -7,21 +7,20 @@ mod common;
 use burn::tensor::Device;
 use train::device::{DeviceChoice, select};
 use train::history::read_history;
-use train::train_on;
+use train::{Backend, train_on};
 
 #[test]
 fn wgpu_trains_and_its_record_loads_on_flex() {
     let gpu = select(DeviceChoice::Gpu).expect("a wgpu adapter (install mesa-vulkan-drivers)");
     println!("wgpu adapter: {gpu}");
-    assert_eq!(gpu.backend, "wgpu");
+    assert_eq!(gpu.backend, Backend::Wgpu);
 
     let dir = tempfile::tempdir().unwrap();
     let config = common::small_config().with_epochs(2);
-    let options = common::run_options(dir.path(), gpu, false);
-    options.run_dir.prepare(&config, false).unwrap();
+    let run = common::prepare(dir.path(), &config, false);
     let mnist = common::synthetic_mnist();
-    let metrics = train_on(&config, &mnist, &options).unwrap();
-    assert_eq!(metrics.backend, "wgpu");
+    let metrics = train_on(run, &mnist, &common::run_options(gpu)).unwrap();
+    assert_eq!(metrics.backend, Backend::Wgpu);
     let history = read_history(&dir.path().join("history.jsonl")).unwrap();
     assert!(history[1].train_loss < history[0].train_loss, "{history:?}");
 

@@ -5,31 +5,46 @@
 //! ```
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use burn::tensor::Device;
 use clap::Parser;
-use infer::{Predictor, open_image};
+use infer::{ModelSource, open_image};
 
 #[derive(Parser)]
 #[command(about = "Classify a picture of a handwritten digit")]
 struct Args {
     /// PNG or JPEG of one digit, any size, dark ink on light paper or the other way round
     image: PathBuf,
-    /// Directory holding config.json and model.bpk
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../artifacts/mnist-cnn"))]
-    model_dir: PathBuf,
+    /// Directory holding config.json and model.bpk [default: $MNIST_CNN_MODEL if set, else the
+    /// model built into `infer`]
+    #[arg(long)]
+    model_dir: Option<PathBuf>,
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line: the context, then each cause.
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
+fn run(args: Args) -> Result<()> {
     // The backend is a runtime device; flex is Burn's pure-Rust CPU backend.
     let device = Device::flex();
 
-    // Rebuilds the network from config.json and loads the weights from model.bpk.
-    let predictor = Predictor::load(&args.model_dir, &device)
-        .with_context(|| format!("loading the model from {}", args.model_dir.display()))?;
+    // --model-dir, else MNIST_CNN_MODEL, else the shipped model compiled into `infer`. A model
+    // directory is rebuilt from config.json, with the weights of model.bpk.
+    let source = ModelSource::resolve(args.model_dir)?;
+    let predictor = source
+        .load(&device)
+        .with_context(|| format!("cannot load the model ({source})"))?;
+    println!("model: {source}");
 
     // Grayscale, invert if needed, crop, scale to 20 px and centre: the way MNIST was made.
     let image = open_image(&args.image)?;

@@ -5,9 +5,8 @@
 //! white), so every tile shows its own pattern; tiles are laid out in a grid with 1-px gaps.
 
 use burn::tensor::Tensor;
-use data::images_to_tensor;
 use image::{GrayImage, Luma};
-use model::MnistCnn;
+use model::{MnistCnn, Pixels, images_to_tensor};
 
 /// The three pictures.
 pub struct Rendered {
@@ -20,9 +19,9 @@ pub struct Rendered {
 }
 
 /// Renders the filters of `net` and the feature maps of `digit` (28x28, MNIST convention).
-pub fn render(net: &MnistCnn, digit: &[u8; 784]) -> Rendered {
+pub fn render(net: &MnistCnn, digit: &Pixels) -> Rendered {
     let device = net.conv1.weight.val().device();
-    let maps = net.features(images_to_tensor(digit, &device));
+    let maps = net.features(images_to_tensor(std::slice::from_ref(digit), &device));
     let filters = net.conv1.weight.val(); // [32, 1, 3, 3]
     Rendered {
         filters: grid(filters.squeeze_dim::<3>(1), 8, 16),

@@ -2,27 +2,26 @@
 
 use burn::tensor::Device;
 use infer::Predictor;
-
-const SHIPPED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../artifacts/mnist-cnn");
+use model::{IMAGE_PIXELS, IMAGE_SIZE, Pixels};
 
 /// A "7" drawn in code: a top bar and a diagonal.
-fn seven() -> [u8; 784] {
-    let mut d = [0u8; 784];
+fn seven() -> Pixels {
+    let mut d = [0u8; IMAGE_PIXELS];
     for x in 8..21 {
-        d[6 * 28 + x] = 255;
-        d[7 * 28 + x] = 255;
+        d[6 * IMAGE_SIZE + x] = 255;
+        d[7 * IMAGE_SIZE + x] = 255;
     }
     for y in 8..23 {
         let x = 20 - (y - 8) / 2;
-        d[y * 28 + x] = 255;
-        d[y * 28 + x - 1] = 255;
+        d[y * IMAGE_SIZE + x] = 255;
+        d[y * IMAGE_SIZE + x - 1] = 255;
     }
     d
 }
 
 #[test]
 fn grids_have_the_lecture_shapes_and_distinct_maps() {
-    let predictor = Predictor::load(SHIPPED, &Device::flex()).unwrap();
+    let predictor = Predictor::shipped(&Device::flex()).unwrap();
     let r = feature_maps::render(predictor.net(), &seven());
     // 8 columns; filters 3x3 at 16x: 8*(48+1)+1 = 393 wide, 4 rows.
     assert_eq!(r.filters.dimensions(), (393, 197));

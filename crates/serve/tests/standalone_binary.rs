@@ -1,0 +1,87 @@
+//! The built `serve` program runs on its own, as `cargo install` leaves it: started from an empty
+//! directory with no `MNIST_CNN_MODEL`, it answers with the model compiled into it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// Longest wait for the server's startup line (it loads the model first).
+const STARTUP: Duration = Duration::from_secs(60);
+/// Longest wait for one HTTP answer.
+const REQUEST: Duration = Duration::from_secs(30);
+
+/// Kills the server however the test ends, so that a failed assertion leaks no process.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn installed_binary_serves_the_built_in_model_from_an_empty_directory() {
+    let cwd = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_serve"))
+        // Port 0: the OS picks a free loopback port, which the startup line reports.
+        .args(["--addr", "127.0.0.1:0"])
+        .current_dir(cwd.path())
+        .env_remove("MNIST_CNN_MODEL")
+        // With `--features wgpu` the default device would be the GPU; this test is about files.
+        .env("BURN_DEVICE", "flex")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut server = Server(child);
+
+    // Read stdout on a thread, so that waiting for the startup line has a deadline.
+    let (lines_tx, lines_rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let startup = match lines_rx.recv_timeout(STARTUP) {
+        Ok(line) => line,
+        Err(err) => {
+            let status = server.0.try_wait().unwrap();
+            panic!("no startup line within {STARTUP:?} ({err}); server status: {status:?}");
+        }
+    };
+    assert!(
+        startup.ends_with("(model: built-in artifacts/mnist-cnn)"),
+        "{startup}"
+    );
+    let base = startup
+        .strip_prefix("serving ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected startup line: {startup}"));
+
+    let seven = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits/seven.png"),
+    )
+    .unwrap();
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .timeout_global(Some(REQUEST))
+            .build(),
+    );
+    let mut response = agent
+        .post(format!("{base}/api/predict"))
+        .header("content-type", "image/png")
+        .send(&seven[..])
+        .unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(body["label"], 7, "{body}");
+
+    drop(server);
+    // The server is gone, so its stdout is closed and the reader ends.
+    reader.join().unwrap();
+}

@@ -1,0 +1,106 @@
+//! Burn's side of a run: the `Learner` (network, optimiser, learning-rate schedule) and the
+//! `SupervisedTraining` around it (metrics, loggers, checkpointing, early stopping, renderer).
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
+use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
+use burn::tensor::Device;
+use burn::train::logger::FileMetricLogger;
+use burn::train::{Learner, SupervisedTraining};
+
+use crate::config::{ConfigError, LrSchedule, TrainingConfig};
+use crate::guard::{Divergence, NonFiniteLossGuard};
+use crate::history::{Epochs, HistoryLogger};
+use crate::loaders::Loaders;
+use crate::renderer::{PlainRenderer, ProgressStyle};
+use crate::run_dir::PreparedRun;
+use crate::selection;
+use crate::step::Classifier;
+use crate::tracked::Metrics;
+
+/// A training ready to launch, with the handles to read its outcome afterwards.
+pub struct Setup {
+    /// The network, optimiser and schedule.
+    pub learner: Learner<Classifier>,
+    /// The training loop's configuration.
+    pub training: SupervisedTraining<Classifier>,
+    /// The epochs this launch completes, filled by the history logger.
+    pub epochs: Epochs,
+    /// Set by the non-finite loss guard if training diverged.
+    pub divergence: Divergence,
+}
+
+/// How the Learner runs: on which device, with how many shards per batch, showing what.
+#[derive(Clone, Debug)]
+pub struct LearnerOptions {
+    /// The device, with autodiff.
+    pub device: Device,
+    /// Shards each training batch is split into (see [`Classifier::sharded_step`]).
+    pub shards: usize,
+    /// Progress display.
+    pub progress: ProgressStyle,
+}
+
+/// Builds the Learner and its training for `run`, over `loaders`.
+pub fn setup(
+    run: &PreparedRun,
+    loaders: Loaders,
+    options: &LearnerOptions,
+) -> Result<Setup, ConfigError> {
+    let config = run.config();
+    let dir = run.dir();
+    let classifier = Classifier::new(config.model.init(&options.device), options.shards);
+    let scheduler = lr_scheduler(config, loaders.steps_per_epoch(config.batch_size))?;
+    let learner = Learner::new(classifier, config.optimizer.init(), scheduler);
+
+    let metrics = Metrics::new();
+    let tracked = metrics.ids();
+    let epochs = Arc::new(Mutex::new(Vec::new()));
+    let divergence: Divergence = Arc::new(OnceLock::new());
+    let mut training = SupervisedTraining::new(dir.path(), loaders.train, loaders.valid)
+        .metrics((metrics.accuracy, metrics.loss))
+        .metric_train_numeric(metrics.learning_rate)
+        // Registered first: it answers the metric queries of checkpointing and early stopping.
+        .with_metric_logger(FileMetricLogger::new(dir.path()))
+        .with_default_checkpointers()
+        .with_checkpointing_strategy(selection::checkpointing_strategy())
+        .num_epochs(config.epochs);
+    let guard =
+        NonFiniteLossGuard::new(training.interrupter(), tracked.clone(), divergence.clone());
+    let history = HistoryLogger::new(dir.history(), tracked.clone(), epochs.clone());
+    training = training
+        .with_metric_logger(guard)
+        .with_metric_logger(history);
+    if let ProgressStyle::Plain(interval) = options.progress {
+        training = training.renderer(Box::new(PlainRenderer::new(interval, tracked)));
+    }
+    if let Some(patience) = config.early_stopping {
+        training = training.early_stopping(selection::early_stopping(patience));
+    }
+    if let Some(epoch) = run.resume_from() {
+        training = training.checkpoint(epoch);
+    }
+    Ok(Setup {
+        learner,
+        training,
+        epochs,
+        divergence,
+    })
+}
+
+/// The learning-rate schedule over the `steps_per_epoch * epochs` steps of the run.
+fn lr_scheduler(
+    config: &TrainingConfig,
+    steps_per_epoch: usize,
+) -> Result<ModuleLrScheduler, ConfigError> {
+    Ok(match config.lr_schedule {
+        LrSchedule::Constant => config.lr.into(),
+        // Burn reports a bad schedule as text only; `validate` already rules out its causes.
+        LrSchedule::Cosine => {
+            CosineAnnealingLrSchedulerConfig::new(config.lr, steps_per_epoch * config.epochs)
+                .init()
+                .map_err(ConfigError::Invalid)?
+        }
+    })
+}
