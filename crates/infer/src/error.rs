@@ -11,7 +11,7 @@ use std::path::PathBuf;
 pub enum InferError {
     /// A file of the model directory is missing.
     #[error(
-        "{path}: not found (a model directory holds config.json and model.bpk, as written by `train`)"
+        "{path}: not found (a model directory holds config.json and model.bpk, as written by `train`, or model.safetensors or model.pt)"
     )]
     MissingFile {
         /// The file.
@@ -63,6 +63,117 @@ pub enum InferError {
         /// Which tensors disagree.
         #[source]
         source: burn::store::RecordError,
+    },
+    /// A model file larger than [`crate::model_file::MAX_MODEL_BYTES`] (or a `config.json`
+    /// larger than 1 MiB): most likely the wrong file.
+    #[error("{path}: {size} bytes, more than the {limit} a model file may have")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A file whose name says no model format this crate reads.
+    #[error(
+        "{path}: not a model file (expected a model directory, or a .bpk, .safetensors, .pt or .pth file)"
+    )]
+    UnknownFormat {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A `.safetensors` file that is not one (a bad or truncated header, missing data).
+    #[error("{path}: not a readable safetensors file")]
+    NotSafetensors {
+        /// The file.
+        path: PathBuf,
+        /// What the safetensors reader said.
+        #[source]
+        source: burn::store::SafetensorsStoreError,
+    },
+    /// A `.pt` / `.pth` file that is not a readable `torch.save` of a `state_dict`.
+    #[error("{path}: not a readable PyTorch state_dict")]
+    NotPytorch {
+        /// The file.
+        path: PathBuf,
+        /// What the PyTorch reader said.
+        #[source]
+        source: burn::store::PytorchStoreError,
+    },
+    /// The `model_config` in a safetensors file's metadata is not a model configuration.
+    #[error("{path}: the model_config in its metadata is not a model configuration")]
+    MetadataConfig {
+        /// The file.
+        path: PathBuf,
+        /// Where the JSON is wrong.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The file holds none of this network's tensors: the weights of another architecture.
+    #[error(
+        "{path}: not this network's weights (none of conv1/conv2/fc1/fc2 .weight/.bias); it holds {found}"
+    )]
+    ForeignModel {
+        /// The file.
+        path: PathBuf,
+        /// The first few tensor names in the file.
+        found: String,
+    },
+    /// A parameter of the network has no tensor in the file.
+    #[error("{path}: tensor {tensor} is missing")]
+    MissingTensor {
+        /// The file.
+        path: PathBuf,
+        /// The parameter, in PyTorch's naming (`fc1.weight`).
+        tensor: String,
+    },
+    /// The file holds a tensor the network has no parameter for.
+    #[error("{path}: unexpected tensor {tensor} (the network has no such parameter)")]
+    UnexpectedTensor {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name in the file.
+        tensor: String,
+    },
+    /// A tensor is not float32 (the network computes in float32; a float64 file would make it
+    /// compute in float64, or not at all on some backends).
+    #[error("{path}: tensor {tensor} is {dtype}, expected float32 (in PyTorch: model.float())")]
+    TensorDType {
+        /// The file.
+        path: PathBuf,
+        /// The tensor.
+        tensor: String,
+        /// Its element type.
+        dtype: String,
+    },
+    /// A tensor's shape is not the parameter's (in PyTorch's layout).
+    #[error(
+        "{path}: tensor {tensor} has shape {found:?}, the network built from {config} needs {expected:?}"
+    )]
+    TensorShape {
+        /// The file.
+        path: PathBuf,
+        /// The tensor.
+        tensor: String,
+        /// Its shape in the file.
+        found: Box<[usize]>,
+        /// The shape the network needs.
+        expected: Box<[usize]>,
+        /// Where the network's configuration came from.
+        config: String,
+    },
+    /// A tensor passed the checks but could not be read or applied.
+    #[error("{path}: tensor {tensor} cannot be loaded")]
+    BadTensor {
+        /// The file.
+        path: PathBuf,
+        /// The tensor.
+        tensor: String,
+        /// What Burn's store said (boxed: it holds two shapes, and every `Result` of this
+        /// crate would carry its size).
+        #[source]
+        source: Box<burn::store::ApplyError>,
     },
     /// Neither a model directory nor a shipped model: this build has no `shipped-model`.
     #[error(

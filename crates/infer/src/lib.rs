@@ -1,5 +1,7 @@
-//! Inference for the `mnist-cnn` project: load a trained record, preprocess images the way
-//! MNIST was made, predict digits, evaluate. Depends on neither burn-train nor autodiff.
+//! Inference for the `mnist-cnn` project: load a trained model (Burn's record, or safetensors /
+//! PyTorch weights in PyTorch's layout: [`load_model`]), preprocess images the way MNIST was
+//! made, predict digits, evaluate, export (ONNX, safetensors). Depends on neither burn-train nor
+//! autodiff.
 //!
 //! ```no_run
 //! use burn::tensor::Device;
@@ -14,15 +16,21 @@
 //! [`open_image`], [`Predictor::predict_image`], labelled folders, the report and the `infer`
 //! program; without it the crate predicts and evaluates 28x28 pixels with no image codecs in the
 //! build. `shipped-model` (default) compiles the committed model into the library
-//! ([`Predictor::shipped`], [`ModelSource::Shipped`]).
+//! ([`Predictor::shipped`], [`ModelSource::Shipped`]). `export` (default) adds [`export`]: the
+//! model as ONNX (through `burn-onnx`) and as safetensors; the `infer` program needs it.
 
 pub mod device;
 mod error;
 pub mod evaluate;
+#[cfg(feature = "export")]
+pub mod export;
 #[cfg(feature = "image")]
 pub mod folder;
 #[cfg(feature = "image")]
 mod image_file;
+pub mod import;
+pub mod metadata;
+pub mod model_file;
 mod model_source;
 pub mod predictor;
 #[cfg(feature = "image")]
@@ -35,6 +43,9 @@ pub use error::InferError;
 pub use evaluate::{Confusion, evaluate, predict_set};
 #[cfg(feature = "image")]
 pub use image_file::{open_image, save_image};
+pub use import::ConfigOrigin;
+pub use metadata::BURN_VERSION;
+pub use model_file::{ModelFile, load_model};
 pub use model_source::ModelSource;
 pub use predictor::{Prediction, Predictor};
 #[cfg(feature = "image")]

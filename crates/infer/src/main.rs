@@ -1,5 +1,6 @@
-//! `cargo run --release -p infer -- predict digit.png` / `-- eval`: the shipped model (or any
-//! run's `model/` directory) on image files, the MNIST test set, or a labelled folder.
+//! `cargo run --release -p infer -- predict digit.png` / `-- eval` / `-- export`: the shipped
+//! model (or any run's `model/` directory, or safetensors / PyTorch weights) on image files, the
+//! MNIST test set, or a labelled folder; or the model written as ONNX and safetensors.
 //!
 //! The model: `--model-dir DIR`, else `MNIST_CNN_MODEL`, else the one built in (see
 //! [`infer::ModelSource`]); stderr's first line says which.
@@ -9,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use data::Mnist;
 use fast_alloc as _;
 use infer::folder::{LabelledFolder, read_labelled_folder};
@@ -20,8 +21,8 @@ use model::{IMAGE_PIXELS, Pixels};
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// Model directory (config.json + model.bpk) [default: $MNIST_CNN_MODEL if set, else the
-    /// built-in copy of artifacts/mnist-cnn]
+    /// Model: a directory (config.json + model.bpk, or model.safetensors, or model.pt) or one
+    /// such file [default: $MNIST_CNN_MODEL if set, else the built-in copy of artifacts/mnist-cnn]
     #[arg(long, global = true)]
     model_dir: Option<PathBuf>,
     #[command(subcommand)]
@@ -53,6 +54,28 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         report: Option<PathBuf>,
     },
+    /// Write the model for other stacks: model.onnx (ONNX Runtime, tract, a browser) and/or
+    /// model.safetensors (PyTorch's layout and names), each with the input normalisation and the
+    /// model configuration in its metadata
+    Export {
+        /// Which files to write
+        #[arg(long, value_enum, default_value_t = ExportFormat::All)]
+        format: ExportFormat,
+        /// Directory to write into (created if missing; files of the same name are replaced)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+/// The files `infer export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ExportFormat {
+    /// model.onnx: opset 18, input `images` [batch, 1, 28, 28] (normalised), output `logits`
+    Onnx,
+    /// model.safetensors: float32 weights in PyTorch's layout and names
+    Safetensors,
+    /// Both
+    All,
 }
 
 fn main() -> ExitCode {
@@ -69,7 +92,7 @@ fn run(args: Args) -> Result<ExitCode> {
     let source = ModelSource::resolve(args.model_dir)?;
     // predict answers file by file, eval runs batches of 1000: each gets its faster backend.
     let workload = match args.command {
-        Command::Predict { .. } => Workload::SingleImages,
+        Command::Predict { .. } | Command::Export { .. } => Workload::SingleImages,
         Command::Eval { .. } => Workload::Batches,
     };
     let device = infer::default_device(workload);
@@ -93,7 +116,31 @@ fn run(args: Args) -> Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Export { format, out } => {
+            export(&predictor, format, &out)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// Writes the files of `format` into `out` and lists them.
+fn export(predictor: &Predictor, format: ExportFormat, out: &Path) -> Result<()> {
+    use infer::export::{ONNX_FILE, onnx_bytes, safetensors_bytes, write_file};
+    let (net, config) = (predictor.net(), predictor.config());
+    let mut written = Vec::new();
+    if matches!(format, ExportFormat::Onnx | ExportFormat::All) {
+        let bytes = onnx_bytes(net, config, predictor.device())?;
+        written.push((write_file(out, ONNX_FILE, &bytes)?, bytes.len()));
+    }
+    if matches!(format, ExportFormat::Safetensors | ExportFormat::All) {
+        let bytes = safetensors_bytes(net, config)?;
+        let name = infer::model_file::SAFETENSORS_FILE;
+        written.push((write_file(out, name, &bytes)?, bytes.len()));
+    }
+    for (path, size) in written {
+        println!("wrote {} ({size} bytes)", path.display());
+    }
+    Ok(())
 }
 
 /// Predicts each file; a bad file is reported and the others still predicted.

@@ -1,9 +1,9 @@
 //! Which model a program runs: the one rule shared by `infer`, `serve` and the examples.
 //!
-//! A directory named with `--model-dir` wins; else the directory in the `MNIST_CNN_MODEL`
-//! environment variable (when set and not empty); else the model compiled into the program
-//! (feature `shipped-model`). No program looks for a model in the source tree, so an installed
-//! binary behaves the same from any directory.
+//! A model named with `--model-dir` wins (a directory or one file, see [`crate::load_model`]);
+//! else the one in the `MNIST_CNN_MODEL` environment variable (when set and not empty); else the
+//! model compiled into the program (feature `shipped-model`). No program looks for a model in
+//! the source tree, so an installed binary behaves the same from any directory.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -16,9 +16,9 @@ use crate::{InferError, Predictor};
 /// Where a program's model comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelSource {
-    /// A directory given on the command line (`--model-dir`).
+    /// A model directory or file given on the command line (`--model-dir`).
     Flag(PathBuf),
-    /// A directory named by the [`ModelSource::ENV_VAR`] environment variable.
+    /// A model directory or file named by the [`ModelSource::ENV_VAR`] environment variable.
     Env(PathBuf),
     /// The model of `artifacts/mnist-cnn`, compiled into the program.
     #[cfg(feature = "shipped-model")]

@@ -1,6 +1,6 @@
 //! Loading a trained model and predicting digits.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::module::Module;
 use burn::store::ModuleRecord;
@@ -51,29 +51,22 @@ pub struct Predictor {
 }
 
 impl Predictor {
-    /// Loads `dir/config.json` and `dir/model.bpk` onto `device`.
+    /// Loads the model at `path` onto `device`: a model directory (`config.json` +
+    /// `model.bpk` as `train` writes them, else `model.safetensors`, else `model.pt`) or one
+    /// such file (see [`crate::load_model`]). A safetensors or PyTorch file without a
+    /// configuration (in its metadata or a `config.json` beside it) is taken to be the lecture's
+    /// network, [`MnistCnnConfig::new`].
     ///
-    /// Both files are read whole before this returns: a record loaded straight from its file
+    /// Files are read whole before this returns: a record loaded straight from its file
     /// (`ModuleRecord::load`) can leave the weights mapped to the file and read on first use, so
     /// a predictor would break when a training run later rewrites or deletes the directory.
-    pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Self, InferError> {
-        let dir = dir.as_ref();
-        let config_path = existing(dir.join(CONFIG_FILE))?;
-        let record_path = existing(dir.join(RECORD_FILE))?;
-        let read = |path: &Path| {
-            std::fs::read(path).map_err(|source| InferError::Read {
-                path: path.into(),
-                source,
-            })
-        };
-        let (config_json, record) = (read(&config_path)?, read(&record_path)?);
-        Self::from_memory(
-            &config_json,
-            Bytes::from_bytes_vec(record),
-            &config_path,
-            &record_path,
-            device,
-        )
+    pub fn load(path: impl AsRef<Path>, device: &Device) -> Result<Self, InferError> {
+        let (net, config) = crate::load_model(path.as_ref(), &MnistCnnConfig::new(), device)?;
+        Ok(Self {
+            net,
+            config,
+            device: device.clone(),
+        })
     }
 
     /// Builds the model from a `config.json` and a `model.bpk` already in memory; errors name
@@ -112,19 +105,7 @@ impl Predictor {
         record_path: &Path,
         device: &Device,
     ) -> Result<Self, InferError> {
-        let config = parse_config(config_json, config_path)?;
-        let record = ModuleRecord::from_bytes(record).map_err(|source| InferError::NotARecord {
-            path: record_path.into(),
-            source,
-        })?;
-        let net = config
-            .init(device)
-            .try_load_record(record)
-            .map_err(|source| InferError::RecordMismatch {
-                path: record_path.into(),
-                config: config_path.into(),
-                source,
-            })?;
+        let (net, config) = from_burnpack(config_json, record, config_path, record_path, device)?;
         Ok(Self {
             net,
             config,
@@ -184,8 +165,33 @@ impl Predictor {
     }
 }
 
+/// The network of `config_json` with the weights of the burnpack `record`; errors name
+/// `config_path` and `record_path`.
+pub(crate) fn from_burnpack(
+    config_json: &[u8],
+    record: Bytes,
+    config_path: &Path,
+    record_path: &Path,
+    device: &Device,
+) -> Result<(MnistCnn, MnistCnnConfig), InferError> {
+    let config = parse_config(config_json, config_path)?;
+    let record = ModuleRecord::from_bytes(record).map_err(|source| InferError::NotARecord {
+        path: record_path.into(),
+        source,
+    })?;
+    let net = config
+        .init(device)
+        .try_load_record(record)
+        .map_err(|source| InferError::RecordMismatch {
+            path: record_path.into(),
+            config: config_path.into(),
+            source,
+        })?;
+    Ok((net, config))
+}
+
 /// The configuration in `json`, checked to describe a buildable network.
-fn parse_config(json: &[u8], path: &Path) -> Result<MnistCnnConfig, InferError> {
+pub(crate) fn parse_config(json: &[u8], path: &Path) -> Result<MnistCnnConfig, InferError> {
     // `Config::load_binary` would flatten serde's error (line, column) into a string.
     let config: MnistCnnConfig =
         serde_json::from_slice(json).map_err(|source| InferError::BadConfig {
@@ -199,12 +205,4 @@ fn parse_config(json: &[u8], path: &Path) -> Result<MnistCnnConfig, InferError> 
             source,
         })?;
     Ok(config)
-}
-
-fn existing(path: PathBuf) -> Result<PathBuf, InferError> {
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(InferError::MissingFile { path })
-    }
 }

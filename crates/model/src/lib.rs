@@ -29,5 +29,5 @@ pub use config::{Activation, ActivationKind, InvalidConfig, MnistCnnConfig, Padd
 pub use input::{
     IMAGE_PIXELS, IMAGE_SIZE, MEAN, NUM_CLASSES, Pixels, STD, images_to_tensor, normalize,
 };
-pub use network::{Act, FeatureMaps, MnistCnn, Pool};
+pub use network::{Act, FeatureMaps, MnistCnn, Pool, Stages};
 pub use summary::{LayerSummary, Summary};

@@ -6,7 +6,7 @@ use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::nn::{
     Dropout, DropoutConfig, LeakyReluConfig, Linear, LinearConfig, PaddingConfig2d, Relu,
 };
-use burn::tensor::activation::softmax;
+use burn::tensor::activation::{relu, softmax};
 use burn::tensor::module::unfold4d;
 use burn::tensor::ops::{PadMode, UnfoldOptions};
 use burn::tensor::{Device, Distribution, Tensor};
@@ -61,6 +61,25 @@ pub struct FeatureMaps {
     pub conv1: Tensor<4>,
     /// `[batch, conv2_filters, 11, 11]` for the default network.
     pub conv2: Tensor<4>,
+}
+
+/// Every intermediate result of one forward pass, in order: what a page that teaches the
+/// network shows stage by stage. Values are those [`MnistCnn::forward`] computes (dropout is
+/// inactive outside training).
+#[derive(Debug, Clone)]
+pub struct Stages {
+    /// conv1 after its activation: `[batch, conv1_filters, 26, 26]` for the default network.
+    pub conv1: Tensor<4>,
+    /// `conv1` pooled: `[batch, conv1_filters, 13, 13]`.
+    pub pool1: Tensor<4>,
+    /// conv2 after its activation: `[batch, conv2_filters, 11, 11]`.
+    pub conv2: Tensor<4>,
+    /// `conv2` pooled: `[batch, conv2_filters, 5, 5]`; flattened, the input of `fc1`.
+    pub pool2: Tensor<4>,
+    /// fc1 after its activation: `[batch, hidden_units]`.
+    pub hidden: Tensor<2>,
+    /// fc2, the class scores: `[batch, NUM_CLASSES]`; their softmax is the probabilities.
+    pub logits: Tensor<2>,
 }
 
 impl MnistCnnConfig {
@@ -173,11 +192,23 @@ impl MnistCnn {
         images: Tensor<4>,
         mask: Option<Tensor<2>>,
     ) -> Tensor<2> {
-        let x = self.pool_and_activate(self.conv1_forward(images));
-        let x = self.pool_and_activate(self.conv2.forward(x));
+        self.layers(images, mask, Ops::Native)
+    }
+
+    /// [`MnistCnn::forward`] for inference, recorded from the few operations that graph
+    /// exporters translate (convolution, pooling, ReLU, matrix product, arithmetic): leaky ReLU
+    /// becomes `relu(x) - slope * relu(-x)`, the same values (for `x < 0`, `relu(-x)` is `-x`
+    /// exactly). Burn's ONNX exporter has no leaky ReLU; `infer export` traces this.
+    pub fn forward_portable(&self, images: Tensor<4>) -> Tensor<2> {
+        self.layers(images, None, Ops::Portable)
+    }
+
+    fn layers(&self, images: Tensor<4>, mask: Option<Tensor<2>>, ops: Ops) -> Tensor<2> {
+        let x = self.pool_and_activate(self.conv1_forward(images), ops);
+        let x = self.pool_and_activate(self.conv2.forward(x), ops);
         // flatten: [B, C, H, W] -> [B, C*H*W] (1600 for the default network)
         let x = x.flatten::<2>(1, 3);
-        let x = self.activate(self.fc1.forward(x));
+        let x = self.activate_with(self.fc1.forward(x), ops);
         let x = match mask {
             // Inverted dropout, as burn's `Dropout`: scale the kept units by 1/keep while
             // training so that inference needs no rescaling.
@@ -212,6 +243,26 @@ impl MnistCnn {
         FeatureMaps { conv1, conv2 }
     }
 
+    /// Every stage of the forward pass (see [`Stages`]), in the lecture's order: activate, then
+    /// pool. For max pooling that is the same function as [`MnistCnn::forward`]'s pool, then
+    /// activate; for average pooling it is the order `forward` uses too.
+    pub fn stages(&self, images: Tensor<4>) -> Stages {
+        let conv1 = self.activate(self.conv1_forward(images));
+        let pool1 = self.pool(conv1.clone());
+        let conv2 = self.activate(self.conv2.forward(pool1.clone()));
+        let pool2 = self.pool(conv2.clone());
+        let hidden = self.activate(self.fc1.forward(pool2.clone().flatten::<2>(1, 3)));
+        let logits = self.fc2.forward(hidden.clone());
+        Stages {
+            conv1,
+            pool1,
+            conv2,
+            pool2,
+            hidden,
+            logits,
+        }
+    }
+
     /// Training uses the matrix-product form of conv1 for its cheaper weight gradient;
     /// inference keeps Burn's convolution, which is faster there (measured: crates/bench/README.md,
     /// "Changes, each measured", item 2).
@@ -227,10 +278,10 @@ impl MnistCnn {
     /// the other order is the same function (a max commutes with a non-decreasing activation,
     /// and so do the gradients) and activates 4x fewer values. Average pooling does not
     /// commute with ReLU, so it keeps the lecture's order.
-    fn pool_and_activate(&self, x: Tensor<4>) -> Tensor<4> {
+    fn pool_and_activate(&self, x: Tensor<4>, ops: Ops) -> Tensor<4> {
         match &self.pool {
-            Pool::Max(pool) => self.activate(pool.forward(x)),
-            Pool::Avg(pool) => pool.forward(self.activate(x)),
+            Pool::Max(pool) => self.activate_with(pool.forward(x), ops),
+            Pool::Avg(pool) => pool.forward(self.activate_with(x, ops)),
         }
     }
 
@@ -283,9 +334,25 @@ impl MnistCnn {
     }
 
     fn activate<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        match &self.activation {
-            Act::Relu(act) => act.forward(x),
-            Act::LeakyRelu(act) => act.forward(x),
+        self.activate_with(x, Ops::Native)
+    }
+
+    fn activate_with<const D: usize>(&self, x: Tensor<D>, ops: Ops) -> Tensor<D> {
+        match (&self.activation, ops) {
+            (Act::Relu(act), _) => act.forward(x),
+            (Act::LeakyRelu(act), Ops::Native) => act.forward(x),
+            (Act::LeakyRelu(act), Ops::Portable) => {
+                relu(x.clone()) - relu(x.neg()) * act.negative_slope
+            }
         }
     }
+}
+
+/// Which operations a forward pass is recorded from.
+#[derive(Clone, Copy, Debug)]
+enum Ops {
+    /// Burn's own layers (its fused leaky ReLU).
+    Native,
+    /// Only operations graph exporters translate (see [`MnistCnn::forward_portable`]).
+    Portable,
 }

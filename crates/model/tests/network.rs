@@ -57,6 +57,42 @@ fn shapes_after_every_layer_same_padding() {
     assert_eq!(model.forward(random_images(2, &device)).dims(), [2, 10]);
 }
 
+/// `stages` shows every intermediate result with the shape the summary promises, and ends in
+/// the logits `forward` computes, for the lecture's network and for other sizes and options.
+#[test]
+fn stages_follow_the_summary_and_end_in_the_logits() {
+    let device = device();
+    for config in [
+        MnistCnnConfig::new(),
+        MnistCnnConfig::new()
+            .with_padding(Padding::Same)
+            .with_pooling(Pooling::Avg)
+            .with_activation(Activation::LeakyRelu { slope: 0.1 })
+            .with_conv1_filters(4)
+            .with_conv2_filters(6)
+            .with_kernel_size(5)
+            .with_hidden_units(20),
+    ] {
+        let model = config.init(&device);
+        let images = random_images(2, &device);
+        let stages = model.stages(images.clone());
+        let shapes = model::shape::Shapes::of(&config);
+        let chw = |[h, w, c]: [usize; 3]| [2, c, h, w];
+        assert_eq!(stages.conv1.dims(), chw(shapes.conv1), "{config:?}");
+        assert_eq!(stages.pool1.dims(), chw(shapes.pool1), "{config:?}");
+        assert_eq!(stages.conv2.dims(), chw(shapes.conv2), "{config:?}");
+        assert_eq!(stages.pool2.dims(), chw(shapes.pool2), "{config:?}");
+        assert_eq!(stages.hidden.dims(), [2, config.hidden_units]);
+        let logits = values(stages.logits);
+        let diff = max_abs_diff(&logits, &values(model.forward(images.clone())));
+        assert!(diff < 1e-5, "{config:?}: logits differ by {diff}");
+        let features = model.features(images);
+        let conv1 = values(stages.conv1);
+        assert!(max_abs_diff(&conv1, &values(features.conv1)) < 1e-6);
+        assert!(max_abs_diff(&values(stages.conv2), &values(features.conv2)) < 1e-6);
+    }
+}
+
 #[test]
 fn parameter_count_matches_summary_and_lecture() {
     let device = device();
@@ -312,6 +348,27 @@ fn forward_is_the_lectures_layer_order() {
             let ours = values(model.forward(images));
             let diff = max_abs_diff(&ours, &lecture);
             assert!(diff < 1e-5, "{pooling:?} {activation:?}: {diff}");
+        }
+    }
+}
+
+#[test]
+fn portable_forward_is_the_same_function() {
+    // The forward pass `infer export` traces spells leaky ReLU with ReLUs; same values, bit for
+    // bit, for every pooling/activation.
+    let device = device();
+    for pooling in [Pooling::Max, Pooling::Avg] {
+        for activation in [Activation::Relu, Activation::LeakyRelu { slope: 0.2 }] {
+            let model = MnistCnnConfig::new()
+                .with_pooling(pooling)
+                .with_activation(activation)
+                .init(&device);
+            let images = random_images(3, &device);
+            assert_eq!(
+                values(model.forward_portable(images.clone())),
+                values(model.forward(images)),
+                "{pooling:?} {activation:?}"
+            );
         }
     }
 }

@@ -1,11 +1,15 @@
 //! The draw-a-digit page and its JSON API.
 //!
-//! * `GET /` — one self-contained page (no CDN): a canvas to draw on, live probabilities, and
-//!   the conv1 (26x26x32) and conv2 (11x11x64) feature maps of the drawing.
-//! * `POST /api/predict[?maps=true]` — a PNG/JPEG body, or JSON `{"pixels": [784 numbers 0..255]}`
-//!   (a 28x28 image, row-major). Both go through the same MNIST-style preprocessing as `infer`.
-//!   Answers `{"label", "probabilities", "feature_maps"?}`; bad requests get a 4xx and
-//!   `{"error": "..."}`.
+//! * `GET /` — one self-contained page (no CDN) that teaches the lecture: a canvas to draw on,
+//!   the 28x28 image the network sees, then every stage (conv1 maps, pooled maps, conv2 maps,
+//!   pooled maps, the hidden units, the 10 outputs) with its shape, the formula that gives the
+//!   shape, and the parameters of its layer.
+//! * `GET /api/model` — those shapes, formulas and parameter counts, computed from the served
+//!   model's configuration ([`ModelInfo`]): the page shows whatever model is served.
+//! * `POST /api/predict[?maps=true][&stages=true]` — a PNG/JPEG body, or JSON
+//!   `{"pixels": [784 numbers 0..255]}` (a 28x28 image, row-major). Both go through the same
+//!   MNIST-style preprocessing as `infer`. Answers `{"label", "probabilities", "feature_maps"?,
+//!   "stages"?}`; bad requests get a 4xx and `{"error": "..."}`.
 //!
 //! The model is loaded once and shared; inference runs on the blocking thread pool so that slow
 //! requests never stall the async workers.
@@ -21,8 +25,15 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use image::{DynamicImage, GrayImage, Luma};
 use infer::{InferError, Predictor};
-use model::{IMAGE_PIXELS, IMAGE_SIZE, NUM_CLASSES, Pixels, images_to_tensor};
+use model::{IMAGE_PIXELS, IMAGE_SIZE, NUM_CLASSES};
 use serde::{Deserialize, Serialize};
+
+mod activations;
+pub mod architecture;
+
+use activations::Activations;
+pub use activations::{FeatureMapsJson, StageValues};
+pub use architecture::{ModelInfo, StageInfo};
 
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 2 << 20;
@@ -39,6 +50,7 @@ pub struct AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(|| async { Html(PAGE) }))
+        .route("/api/model", get(model_info))
         .route("/api/predict", post(predict))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
@@ -48,6 +60,8 @@ pub fn router(state: Arc<AppState>) -> Router {
 struct PredictQuery {
     #[serde(default)]
     maps: bool,
+    #[serde(default)]
+    stages: bool,
 }
 
 #[derive(Deserialize)]
@@ -65,19 +79,14 @@ pub struct PredictResponse {
     /// With `?maps=true`: post-activation feature maps, each scaled to 0..255.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feature_maps: Option<FeatureMapsJson>,
+    /// With `?stages=true`: every stage from the input to the outputs, as gray levels. Its size
+    /// is set by the model (~38,000 numbers for the lecture's), not by the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stages: Option<Vec<StageValues>>,
 }
 
-/// Feature maps as `[channel][row * side + col]` gray levels.
-#[derive(Serialize, Deserialize, Debug)]
-pub struct FeatureMapsJson {
-    /// Side of each conv1 map (26).
-    pub conv1_side: usize,
-    /// conv1 maps (32 of them).
-    pub conv1: Vec<Vec<u8>>,
-    /// Side of each conv2 map (11).
-    pub conv2_side: usize,
-    /// conv2 maps (64).
-    pub conv2: Vec<Vec<u8>>,
+async fn model_info(State(state): State<Arc<AppState>>) -> Json<ModelInfo> {
+    Json(ModelInfo::of(state.predictor.config()))
 }
 
 /// A JSON error answer.
@@ -131,7 +140,7 @@ async fn predict(
         }
     };
     let state = state.clone();
-    tokio::task::spawn_blocking(move || answer(&state.predictor, &image, query.maps))
+    tokio::task::spawn_blocking(move || answer(&state.predictor, &image, &query))
         .await
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
         .map(Json)
@@ -161,7 +170,7 @@ fn pixels_image(body: &[u8]) -> Result<DynamicImage, ApiError> {
 fn answer(
     predictor: &Predictor,
     image: &DynamicImage,
-    maps: bool,
+    query: &PredictQuery,
 ) -> Result<PredictResponse, ApiError> {
     let pixels = infer::preprocess(image).map_err(|e| match e {
         InferError::NoInk => ApiError(
@@ -171,44 +180,16 @@ fn answer(
         other => bad_request(format!("{:#}", anyhow::Error::from(other))),
     })?;
     let prediction = predictor.predict(&pixels);
-    let feature_maps = maps.then(|| feature_maps(predictor, &pixels));
+    let activations = (query.maps || query.stages).then(|| Activations::of(predictor, &pixels));
+    let activations = activations.as_ref();
     Ok(PredictResponse {
         label: prediction.label,
         probabilities: prediction.probabilities,
-        feature_maps,
+        feature_maps: activations
+            .filter(|_| query.maps)
+            .map(Activations::feature_maps),
+        stages: activations
+            .filter(|_| query.stages)
+            .map(|a| a.stages(&pixels, &prediction.probabilities)),
     })
-}
-
-fn feature_maps(predictor: &Predictor, pixels: &Pixels) -> FeatureMapsJson {
-    let maps = predictor.net().features(images_to_tensor(
-        std::slice::from_ref(pixels),
-        predictor.device(),
-    ));
-    let to_gray = |t: burn::tensor::Tensor<4>| -> (usize, Vec<Vec<u8>>) {
-        let [_, channels, side, _] = t.dims();
-        let values: Vec<f32> = t
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec()
-            .expect("float maps");
-        let maps = values
-            .chunks_exact(side * side)
-            .take(channels)
-            .map(|m| {
-                let hi = m.iter().copied().fold(0.0f32, f32::max).max(1e-6);
-                m.iter()
-                    .map(|v| (255.0 * v.max(0.0) / hi).round() as u8)
-                    .collect()
-            })
-            .collect();
-        (side, maps)
-    };
-    let (conv1_side, conv1) = to_gray(maps.conv1);
-    let (conv2_side, conv2) = to_gray(maps.conv2);
-    FeatureMapsJson {
-        conv1_side,
-        conv1,
-        conv2_side,
-        conv2,
-    }
 }

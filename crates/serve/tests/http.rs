@@ -8,7 +8,7 @@ use axum::http::{Request, StatusCode};
 use burn::tensor::Device;
 use infer::Predictor;
 use model::{IMAGE_PIXELS, IMAGE_SIZE};
-use serve::{AppState, PredictResponse, router};
+use serve::{AppState, ModelInfo, PredictResponse, router};
 use tower::ServiceExt;
 
 fn app() -> axum::Router {
@@ -98,6 +98,87 @@ async fn png_and_json_bodies_are_predicted() {
         (maps.conv2.len(), maps.conv2_side, maps.conv2[0].len()),
         (64, 11, 121)
     );
+}
+
+#[tokio::test]
+async fn the_model_is_described_from_its_configuration() {
+    let response = app()
+        .oneshot(Request::get("/api/model").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let info: ModelInfo = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(info, ModelInfo::of(&model::MnistCnnConfig::new()));
+    let shapes: Vec<(&str, &[usize])> = info
+        .stages
+        .iter()
+        .map(|s| (s.name.as_str(), s.shape.as_slice()))
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            ("input", &[28, 28, 1][..]),
+            ("conv1", &[26, 26, 32]),
+            ("pool1", &[13, 13, 32]),
+            ("conv2", &[11, 11, 64]),
+            ("pool2", &[5, 5, 64]),
+            ("hidden", &[512]),
+            ("outputs", &[10]),
+        ]
+    );
+    assert_eq!(info.total_params, 843_658);
+}
+
+/// `?stages=true` adds every stage, shaped as `/api/model` says; the other fields are unchanged
+/// and `?maps=true` still answers as before.
+#[tokio::test]
+async fn stages_come_only_when_asked() {
+    let json = serde_json::to_vec(&serde_json::json!({ "pixels": one_pixels() })).unwrap();
+    let (status, plain) = post(app(), "/api/predict", "application/json", json.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{plain}");
+    assert!(plain.get("stages").is_none() && plain.get("feature_maps").is_none());
+
+    let uri = "/api/predict?maps=true&stages=true";
+    let (status, body) = post(app(), uri, "application/json", json).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["label"], plain["label"]);
+    assert_eq!(body["probabilities"], plain["probabilities"]);
+    let answer: PredictResponse = serde_json::from_value(body).unwrap();
+    let stages = answer.stages.unwrap();
+    let info = ModelInfo::of(&model::MnistCnnConfig::new());
+    assert_eq!(stages.len(), info.stages.len());
+    for (values, described) in stages.iter().zip(&info.stages) {
+        assert_eq!(
+            (&values.name, &values.shape),
+            (&described.name, &described.shape)
+        );
+        let (lists, each) = match values.shape[..] {
+            [h, w, c] => (c, h * w),
+            [n] => (1, n),
+            _ => panic!("{}: shape {:?}", values.name, values.shape),
+        };
+        assert_eq!(values.values.len(), lists, "{}", values.name);
+        assert!(
+            values.values.iter().all(|v| v.len() == each),
+            "{}",
+            values.name
+        );
+        let lit = values.values.iter().flatten().filter(|&&v| v > 0).count();
+        assert!(lit > 0, "{}: all zero", values.name);
+    }
+    // The input is the preprocessed image: the bar, re-framed MNIST-style, not the raw pixels.
+    assert_ne!(
+        stages[0].values[0],
+        one_pixels().iter().map(|&v| v as u8).collect::<Vec<_>>()
+    );
+    // The outputs are the probabilities, the conv1 stage the same maps as `?maps=true`.
+    let label = usize::from(answer.label);
+    let brightest = (0..10).max_by_key(|&d| stages[6].values[0][d]).unwrap();
+    assert_eq!(brightest, label);
+    assert_eq!(stages[1].values, answer.feature_maps.unwrap().conv1);
 }
 
 #[tokio::test]

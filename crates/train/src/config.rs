@@ -42,6 +42,10 @@ pub struct TrainingConfig {
     pub augment: bool,
     /// Stop when the validation loss has not improved for this many epochs.
     pub early_stopping: Option<usize>,
+    /// Start from these weights instead of a random initialisation: a model directory, or a
+    /// `.bpk`, `.safetensors` or PyTorch `.pt` file (see [`crate::init`]). Part of the
+    /// configuration so that `config.json` says what a run started from.
+    pub init_from: Option<std::path::PathBuf>,
 }
 
 /// How the learning rate changes over the run.

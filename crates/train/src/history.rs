@@ -2,7 +2,7 @@
 //! metric update whatever renderer is in use, and read back on `--resume`.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -37,17 +37,19 @@ pub type Epochs = Arc<Mutex<Vec<EpochRecord>>>;
 /// Appends an [`EpochRecord`] to `history.jsonl` at the end of every validation pass.
 pub struct HistoryLogger {
     path: PathBuf,
+    curves: PathBuf,
     epochs: Epochs,
     tracked: TrackedIds,
     latest: HashMap<(Split, Tracked), f64>,
 }
 
 impl HistoryLogger {
-    /// Appends to `path` (so a resumed run continues its history) and pushes each record to
-    /// `epochs`.
-    pub fn new(path: PathBuf, tracked: TrackedIds, epochs: Epochs) -> Self {
+    /// Appends to `path` (so a resumed run continues its history), redraws `curves` from it
+    /// (see [`crate::curves`]) and pushes each record to `epochs`.
+    pub fn new(path: PathBuf, curves: PathBuf, tracked: TrackedIds, epochs: Epochs) -> Self {
         Self {
             path,
+            curves,
             epochs,
             tracked,
             latest: HashMap::new(),
@@ -119,20 +121,46 @@ impl MetricLogger for HistoryLogger {
             .append(true)
             .open(&self.path)
             .and_then(|mut f| writeln!(f, "{line}"));
-        if let Err(err) = written {
-            log::warn!("cannot append to {}: {err}", self.path.display());
+        match written {
+            // A picture is a convenience: failing to draw one must not end the training.
+            Ok(()) => {
+                if let Err(err) = crate::curves::redraw(&self.path, &self.curves) {
+                    let err = anyhow::Error::from(err);
+                    log::warn!("cannot draw {}: {err:#}", self.curves.display());
+                }
+            }
+            Err(err) => log::warn!("cannot append to {}: {err}", self.path.display()),
         }
         self.epochs.lock().expect("history epochs").push(record);
     }
 }
 
-/// Reads a `history.jsonl` (for `--resume`); a missing file is an empty history.
+/// The largest `history.jsonl` read back: an epoch is a ~150-byte line, so this is ~100,000
+/// epochs; anything bigger is not a history and is refused before it is read.
+pub const MAX_HISTORY_BYTES: u64 = 16 << 20;
+
+/// Reads a `history.jsonl` (for `--resume` and the curves); a missing file is an empty history.
 pub fn read_history(path: &Path) -> Result<Vec<EpochRecord>, ArtifactError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(io(path)(e)),
     };
+    let too_large = || ArtifactError::TooLarge {
+        path: path.into(),
+        limit: MAX_HISTORY_BYTES,
+    };
+    if file.metadata().map_err(io(path))?.len() > MAX_HISTORY_BYTES {
+        return Err(too_large());
+    }
+    // The size check again while reading: a pipe or a device reports no length.
+    let mut text = String::new();
+    file.take(MAX_HISTORY_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(io(path))?;
+    if text.len() as u64 > MAX_HISTORY_BYTES {
+        return Err(too_large());
+    }
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())

@@ -5,15 +5,18 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
+use burn::module::Module;
 use burn::tensor::Device;
 use burn::train::logger::FileMetricLogger;
 use burn::train::{Learner, SupervisedTraining};
+use model::MnistCnn;
 
 use crate::config::{ConfigError, LrSchedule, TrainingConfig};
 use crate::guard::{Divergence, NonFiniteLossGuard};
 use crate::history::{Epochs, HistoryLogger};
 use crate::loaders::Loaders;
 use crate::renderer::{PlainRenderer, ProgressStyle};
+use crate::run::RunError;
 use crate::run_dir::PreparedRun;
 use crate::selection;
 use crate::step::Classifier;
@@ -40,6 +43,9 @@ pub struct LearnerOptions {
     pub shards: usize,
     /// Progress display.
     pub progress: ProgressStyle,
+    /// Weights to start from (`--init-from`, read on a plain device) instead of a random
+    /// initialisation.
+    pub initial: Option<MnistCnn>,
 }
 
 /// Builds the Learner and its training for `run`, over `loaders`.
@@ -47,10 +53,19 @@ pub fn setup(
     run: &PreparedRun,
     loaders: Loaders,
     options: &LearnerOptions,
-) -> Result<Setup, ConfigError> {
+) -> Result<Setup, RunError> {
     let config = run.config();
     let dir = run.dir();
-    let classifier = Classifier::new(config.model.init(&options.device), options.shards);
+    // Initialised either way, so that the random stream (dropout, shuffling) starts at the same
+    // place with or without --init-from; a record moves the weights onto the autodiff device as
+    // resuming from a checkpoint does.
+    let mut net = config.model.init(&options.device);
+    if let Some(initial) = &options.initial {
+        net = net
+            .try_load_record(initial.clone().into_record())
+            .map_err(RunError::InitialWeights)?;
+    }
+    let classifier = Classifier::new(net, options.shards);
     let scheduler = lr_scheduler(config, loaders.steps_per_epoch(config.batch_size))?;
     let learner = Learner::new(classifier, config.optimizer.init(), scheduler);
 
@@ -68,7 +83,7 @@ pub fn setup(
         .num_epochs(config.epochs);
     let guard =
         NonFiniteLossGuard::new(training.interrupter(), tracked.clone(), divergence.clone());
-    let history = HistoryLogger::new(dir.history(), tracked.clone(), epochs.clone());
+    let history = HistoryLogger::new(dir.history(), dir.curves(), tracked.clone(), epochs.clone());
     training = training
         .with_metric_logger(guard)
         .with_metric_logger(history);

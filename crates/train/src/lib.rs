@@ -7,10 +7,12 @@
 //! picks the epoch to export, [`export`] writes it; [`run`] strings them together.
 
 pub mod config;
+pub mod curves;
 pub mod device;
 pub mod export;
 pub mod guard;
 pub mod history;
+pub mod init;
 pub mod learner;
 pub mod loaders;
 pub mod optimizer;

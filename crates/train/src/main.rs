@@ -85,6 +85,10 @@ struct Args {
     /// Rerun a saved training configuration (a run's config.json); flags override it
     #[arg(long, value_name = "FILE", conflicts_with = "resume")]
     config: Option<PathBuf>,
+    /// Start from these weights instead of a random initialisation: a model directory, or a
+    /// .bpk, .safetensors or PyTorch .pt file of the same network (saved in config.json)
+    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
+    init_from: Option<PathBuf>,
     /// auto: the GPU if compiled in, else the CPU (BURN_DEVICE=flex|ndarray|wgpu can choose)
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
@@ -182,6 +186,9 @@ impl Args {
         if self.early_stopping.is_some() {
             c.early_stopping = self.early_stopping;
         }
+        if self.init_from.is_some() {
+            c.init_from.clone_from(&self.init_from);
+        }
         c
     }
 }
@@ -217,6 +224,10 @@ fn run(args: Args) -> Result<()> {
     };
     let config = args.config(base);
     let device = device::select(args.device)?;
+    if let (Some(path), false) = (&config.init_from, args.resume) {
+        // Checked before the run directory is made, so that a wrong file leaves nothing behind.
+        train::init::load_initial(path, &config.model, &device.device)?;
+    }
     let run = run_dir.prepare(&config, args.resume)?;
     let progress = if std::io::stdout().is_terminal() && !args.plain {
         ProgressStyle::Tui
@@ -244,6 +255,16 @@ fn run(args: Args) -> Result<()> {
     );
     println!("model: {}", dir.model_dir().display());
     println!("metrics: {}", dir.metrics().display());
+    // Drawn after every epoch already; drawn again here so that a failure is seen, as a warning:
+    // the model is trained and exported either way.
+    match train::curves::redraw(&dir.history(), &dir.curves()) {
+        Ok(_) => println!("curves: {}", dir.curves().display()),
+        Err(err) => eprintln!(
+            "warning: cannot draw {}: {:#}",
+            dir.curves().display(),
+            anyhow::Error::from(err)
+        ),
+    }
     Ok(())
 }
 
@@ -273,6 +294,7 @@ mod tests {
             "artifact_dir",
             "resume",
             "config",
+            "init_from",
             "device",
             "shards",
             "plain",

@@ -4,6 +4,7 @@
 //! runs/<timestamp>/
 //!   config.json        the training configuration (written first; `--config` reads it back)
 //!   history.jsonl      one line per epoch: train/valid loss and accuracy, learning rate
+//!   curves.png         the history drawn: loss, accuracy, learning rate per epoch
 //!   metrics.json       test accuracy, per-class accuracy, epochs, wall time, backend, Burn version
 //!   checkpoint/        model-N.bpk, optim-N.bpk, scheduler-N.bpk (the last two epochs + the best)
 //!   model/             what inference needs: model.bpk, config.json (the model's), metrics.json
@@ -66,6 +67,14 @@ pub enum ArtifactError {
         #[source]
         source: serde_json::Error,
     },
+    /// A file too large to be what it claims, refused before it is read.
+    #[error("{path} is larger than {limit} bytes: not a run's history")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// A model record could not be written, read or applied.
     #[error("{path}: model record")]
     Record {
@@ -123,6 +132,11 @@ impl RunDir {
     /// `history.jsonl`.
     pub fn history(&self) -> PathBuf {
         self.0.join("history.jsonl")
+    }
+
+    /// `curves.png` (loss, accuracy and learning rate per epoch, redrawn after each epoch).
+    pub fn curves(&self) -> PathBuf {
+        self.0.join("curves.png")
     }
 
     /// `metrics.json`.

@@ -173,6 +173,61 @@ fn config_file_reruns_a_saved_configuration() {
     let written = TrainingConfig::load(run.join("config.json")).unwrap();
     assert_eq!(written, saved.with_batch_size(25));
     assert!(run.join("model/model.bpk").is_file());
+    let curves = run.join("curves.png");
+    assert!(
+        stdout.contains(&format!("curves: {}", curves.display())),
+        "{stdout}"
+    );
+    assert!(curves.is_file());
+}
+
+/// `curves` redraws a run's picture from its history, and says in one line why it cannot.
+#[test]
+fn curves_redraws_from_a_history_or_says_why_not() {
+    let curves = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_curves"))
+            .args(args)
+            .output()
+            .expect("the curves binary runs")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history.jsonl");
+    let fails = |args: &[&str], needle: &str| {
+        let out = curves(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: '{needle}' not in:\n{stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    };
+    let path = history.to_str().unwrap();
+    fails(&[path], "No such file");
+    std::fs::write(&history, "{oops\n").unwrap();
+    fails(&[path], "line 1: not an epoch record");
+    let huge = std::fs::File::create(&history).unwrap();
+    huge.set_len(train::history::MAX_HISTORY_BYTES + 1).unwrap();
+    fails(&[path], "is larger than");
+
+    let line = r#"{"epoch":1,"train_loss":0.5,"train_accuracy":85.0,"valid_loss":0.4,"valid_accuracy":88.0,"lr":0.001}"#;
+    std::fs::write(&history, format!("{line}\n")).unwrap();
+    let out = curves(&[path]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("curves.png").is_file());
+    let elsewhere = dir.path().join("elsewhere.png");
+    let out = curves(&[path, "--out", elsewhere.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("elsewhere.png (1 epoch)"));
+    assert!(elsewhere.is_file());
 }
 
 /// Two processes, same seed, same backend, same flags: the same history, metrics and weights.

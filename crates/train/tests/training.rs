@@ -55,6 +55,7 @@ fn training_lowers_the_loss_and_leaves_every_artifact() {
     for file in [
         "config.json",
         "history.jsonl",
+        "curves.png",
         "metrics.json",
         "checkpoint/model-3.bpk",
         "checkpoint/optim-3.bpk",

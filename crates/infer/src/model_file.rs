@@ -1,0 +1,247 @@
+//! Which files hold a model, and reading them with a size bound.
+//!
+//! A model is a directory or one file: Burn's own record (`model.bpk`, with the `config.json`
+//! that `train` writes beside it), a safetensors file in PyTorch's layout (`infer export` writes
+//! one; PyTorch's `safetensors.torch.save_file(model.state_dict(), ...)` too), or a PyTorch
+//! `state_dict` saved with `torch.save`. The format is told by the file name, never guessed from
+//! the content, so a wrong file gets the error of the format it claims to be.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+use model::{MnistCnn, MnistCnnConfig};
+
+use crate::InferError;
+use crate::predictor::{CONFIG_FILE, RECORD_FILE};
+
+/// File name of a safetensors model in a model directory.
+pub const SAFETENSORS_FILE: &str = "model.safetensors";
+/// File name of a PyTorch `state_dict` in a model directory.
+pub const PYTORCH_FILE: &str = "model.pt";
+/// The largest model file read (256 MiB; the lecture's network is 3.4 MB, and a config with
+/// 'same' padding and 4,096 hidden units about 52 MB). Files are read whole, so this bounds the
+/// memory a wrong path can take.
+pub const MAX_MODEL_BYTES: u64 = 256 << 20;
+/// The largest `config.json` read.
+pub(crate) const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// The files of one model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelFile {
+    /// A burnpack record and its `config.json`, as `train` writes them.
+    Burnpack {
+        /// The model configuration.
+        config: PathBuf,
+        /// The record.
+        record: PathBuf,
+    },
+    /// Safetensors in PyTorch's layout and names (`conv1.weight`, `fc1.weight [512, 1600]`, ...).
+    Safetensors(PathBuf),
+    /// A PyTorch `state_dict` saved with `torch.save` (`.pt` / `.pth`).
+    Pytorch(PathBuf),
+}
+
+impl ModelFile {
+    /// The model at `path`: a directory (`config.json` + `model.bpk`, else `model.safetensors`,
+    /// else `model.pt`) or a file named `*.bpk`, `*.safetensors`, `*.pt` or `*.pth`.
+    pub fn find(path: &Path) -> Result<Self, InferError> {
+        if path.is_dir() {
+            let record = path.join(RECORD_FILE);
+            if !record.exists() {
+                let safetensors = path.join(SAFETENSORS_FILE);
+                if safetensors.exists() {
+                    return Ok(Self::Safetensors(safetensors));
+                }
+                let pytorch = path.join(PYTORCH_FILE);
+                if pytorch.exists() {
+                    return Ok(Self::Pytorch(pytorch));
+                }
+            }
+            // Burn's layout, also when the directory is empty: its error names config.json.
+            return Ok(Self::Burnpack {
+                config: path.join(CONFIG_FILE),
+                record,
+            });
+        }
+        let extension = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match extension.as_deref() {
+            Some("bpk") => Ok(Self::Burnpack {
+                config: beside(path, CONFIG_FILE),
+                record: path.into(),
+            }),
+            Some("safetensors") => Ok(Self::Safetensors(path.into())),
+            Some("pt" | "pth") => Ok(Self::Pytorch(path.into())),
+            _ if !path.exists() => Err(InferError::MissingFile { path: path.into() }),
+            _ => Err(InferError::UnknownFormat { path: path.into() }),
+        }
+    }
+}
+
+/// Loads the model at `path` (see [`ModelFile::find`]) onto `device`, with its configuration.
+///
+/// A burnpack record needs its `config.json`. A safetensors file uses the configuration in its
+/// metadata (`infer export` puts it there), else a `config.json` beside it, else `fallback`; a
+/// PyTorch file the `config.json` beside it, else `fallback`. The tensors must be exactly those
+/// of that network, in float32: anything else is an error naming the tensor.
+pub fn load_model(
+    path: &Path,
+    fallback: &MnistCnnConfig,
+    device: &Device,
+) -> Result<(MnistCnn, MnistCnnConfig), InferError> {
+    match ModelFile::find(path)? {
+        ModelFile::Burnpack { config, record } => {
+            let json = read_bounded(&existing(config.clone())?, MAX_CONFIG_BYTES)?;
+            let bytes = read_bounded(&existing(record.clone())?, MAX_MODEL_BYTES)?;
+            crate::predictor::from_burnpack(
+                &json,
+                burn::tensor::Bytes::from_bytes_vec(bytes),
+                &config,
+                &record,
+                device,
+            )
+        }
+        ModelFile::Safetensors(file) => {
+            crate::import::safetensors(&existing(file)?, fallback, device)
+        }
+        ModelFile::Pytorch(file) => crate::import::pytorch(&existing(file)?, fallback, device),
+    }
+}
+
+/// The file `name` in the directory of `file`.
+pub(crate) fn beside(file: &Path, name: &str) -> PathBuf {
+    file.parent().unwrap_or(Path::new("")).join(name)
+}
+
+/// `path` if it is a file.
+pub(crate) fn existing(path: PathBuf) -> Result<PathBuf, InferError> {
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(InferError::MissingFile { path })
+    }
+}
+
+/// The whole of `path`, refused when it is larger than `limit` bytes.
+pub(crate) fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, InferError> {
+    let read_error = |source| InferError::Read {
+        path: path.into(),
+        source,
+    };
+    let too_large = |size| InferError::TooLarge {
+        path: path.into(),
+        size,
+        limit,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let size = file.metadata().map_err(read_error)?.len();
+    if size > limit {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    // `take`: a file that grows while it is read still stops at the limit.
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Checks that `path` is at most `limit` bytes without reading it (for readers that take a
+/// path).
+pub(crate) fn check_size(path: &Path, limit: u64) -> Result<(), InferError> {
+    let size = std::fs::metadata(path)
+        .map_err(|source| InferError::Read {
+            path: path.into(),
+            source,
+        })?
+        .len();
+    if size > limit {
+        return Err(InferError::TooLarge {
+            path: path.into(),
+            size,
+            limit,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_told_by_their_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        assert!(matches!(
+            ModelFile::find(d).unwrap(),
+            ModelFile::Burnpack { .. }
+        ));
+        std::fs::write(d.join(PYTORCH_FILE), b"").unwrap();
+        assert_eq!(
+            ModelFile::find(d).unwrap(),
+            ModelFile::Pytorch(d.join(PYTORCH_FILE))
+        );
+        std::fs::write(d.join(SAFETENSORS_FILE), b"").unwrap();
+        assert_eq!(
+            ModelFile::find(d).unwrap(),
+            ModelFile::Safetensors(d.join(SAFETENSORS_FILE))
+        );
+        std::fs::write(d.join(RECORD_FILE), b"").unwrap();
+        assert!(matches!(
+            ModelFile::find(d).unwrap(),
+            ModelFile::Burnpack { .. }
+        ));
+
+        let record = d.join("best.bpk");
+        assert_eq!(
+            ModelFile::find(&record).unwrap(),
+            ModelFile::Burnpack {
+                config: d.join(CONFIG_FILE),
+                record: record.clone()
+            }
+        );
+        assert!(matches!(
+            ModelFile::find(&d.join("w.PTH")).unwrap(),
+            ModelFile::Pytorch(_)
+        ));
+        assert!(matches!(
+            ModelFile::find(&d.join("absent.onnx")),
+            Err(InferError::MissingFile { .. })
+        ));
+        std::fs::write(d.join("model.onnx"), b"").unwrap();
+        assert!(matches!(
+            ModelFile::find(&d.join("model.onnx")),
+            Err(InferError::UnknownFormat { .. })
+        ));
+    }
+
+    #[test]
+    fn reading_stops_at_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("big.safetensors");
+        std::fs::write(&file, [0u8; 100]).unwrap();
+        assert_eq!(read_bounded(&file, 100).unwrap().len(), 100);
+        let err = read_bounded(&file, 99).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                InferError::TooLarge {
+                    size: 100,
+                    limit: 99,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(matches!(
+            check_size(&file, 99),
+            Err(InferError::TooLarge { .. })
+        ));
+    }
+}

@@ -1,0 +1,406 @@
+//! `curves.png`: a run's history at a glance, in three panels: loss, accuracy (train and
+//! validation, per epoch) and the learning rate, with the selected epoch (lowest validation
+//! loss) marked.
+//!
+//! Drawn with `plotters` into a pixel buffer and encoded with `png`. The text uses the DejaVu
+//! Sans font compiled into the binary (`fonts/`), so the picture looks the same on every machine
+//! and needs no system font.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::history::{EpochRecord, read_history};
+use crate::run_dir::{ArtifactError, io};
+
+/// Width of `curves.png`, in pixels: three panels side by side.
+pub const WIDTH: u32 = 1500;
+/// Height of `curves.png`, in pixels.
+pub const HEIGHT: u32 = 480;
+
+const FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+const FAMILY: &str = "sans-serif";
+const TRAIN: RGBColor = RGBColor(0x1f, 0x5f, 0xbf);
+const VALID: RGBColor = RGBColor(0xe0, 0x6c, 0x00);
+const LR: RGBColor = RGBColor(0x2a, 0x9d, 0x3f);
+const SELECTED: RGBColor = RGBColor(0x70, 0x70, 0x70);
+
+/// Why `curves.png` could not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum CurvesError {
+    /// The history could not be read.
+    #[error(transparent)]
+    History(#[from] ArtifactError),
+    /// The history holds no epoch.
+    #[error("{0}: no epoch to draw")]
+    Empty(PathBuf),
+    /// The embedded font was rejected (a broken build, not a user error).
+    #[error("the embedded font fonts/DejaVuSans.ttf is not a valid font")]
+    Font,
+    /// plotters failed to draw.
+    #[error("cannot draw the curves")]
+    Draw(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The pixels could not be encoded as PNG.
+    #[error("cannot encode the curves as PNG")]
+    Encode(#[source] png::EncodingError),
+}
+
+fn draw_error<E: std::error::Error + Send + Sync + 'static>(error: E) -> CurvesError {
+    CurvesError::Draw(Box::new(error))
+}
+
+/// Reads the history at `history` and writes its curves to `out` (replaced whole, never left
+/// half-written). Returns the number of epochs drawn.
+pub fn redraw(history: &Path, out: &Path) -> Result<usize, CurvesError> {
+    // `read_history` takes a missing file for a run that has not finished an epoch yet; here it
+    // is a wrong path.
+    std::fs::metadata(history).map_err(io(history))?;
+    let epochs = latest_per_epoch(read_history(history)?);
+    if epochs.is_empty() {
+        return Err(CurvesError::Empty(history.into()));
+    }
+    let png = render(&epochs)?;
+    let partial = out.with_extension("png.partial");
+    std::fs::write(&partial, png).map_err(io(&partial))?;
+    std::fs::rename(&partial, out).map_err(io(out))?;
+    Ok(epochs.len())
+}
+
+/// The history in epoch order, one record per epoch: the last line wins, as a resumed run
+/// appends again the epochs it retrains after its checkpoint.
+fn latest_per_epoch(mut history: Vec<EpochRecord>) -> Vec<EpochRecord> {
+    history.reverse();
+    let mut seen = std::collections::HashSet::new();
+    history.retain(|r| seen.insert(r.epoch));
+    history.sort_by_key(|r| r.epoch);
+    history
+}
+
+/// `curves.png` of `history` (epoch order), as PNG bytes of [`WIDTH`] x [`HEIGHT`].
+pub fn render(history: &[EpochRecord]) -> Result<Vec<u8>, CurvesError> {
+    register_font()?;
+    let mut rgb = vec![0u8; WIDTH as usize * HEIGHT as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_error)?;
+        let selected = crate::selection::best_epoch(history).map(|r| r.epoch);
+        let line = |name, color, value: fn(&EpochRecord) -> f64| Line {
+            name,
+            color,
+            points: history
+                .iter()
+                .map(|r| (r.epoch as u32, value(r)))
+                .filter(|(_, v)| v.is_finite())
+                .collect(),
+        };
+        let panels = [
+            Panel {
+                title: "Loss",
+                unit: "cross-entropy",
+                scale: Scale::Loss,
+                lines: vec![
+                    line("train", TRAIN, |r| r.train_loss),
+                    line("validation", VALID, |r| r.valid_loss),
+                ],
+            },
+            Panel {
+                title: "Accuracy",
+                unit: "accuracy (%)",
+                scale: Scale::Percent,
+                lines: vec![
+                    line("train", TRAIN, |r| r.train_accuracy),
+                    line("validation", VALID, |r| r.valid_accuracy),
+                ],
+            },
+            Panel {
+                title: "Learning rate",
+                unit: "learning rate (last step of the epoch)",
+                scale: Scale::Rate,
+                lines: vec![line("learning rate", LR, |r| r.lr)],
+            },
+        ];
+        for (area, panel) in root.split_evenly((1, panels.len())).iter().zip(&panels) {
+            draw_panel(area, history, selected, panel)?;
+        }
+        root.present().map_err(draw_error)?;
+    }
+    encode(&rgb)
+}
+
+/// One panel of the picture: what it shows and how its y axis fits the values.
+struct Panel {
+    title: &'static str,
+    unit: &'static str,
+    scale: Scale,
+    lines: Vec<Line>,
+}
+
+/// One series: its legend, its colour, its `(epoch, value)` points (finite values only).
+struct Line {
+    name: &'static str,
+    color: RGBColor,
+    points: Vec<(u32, f64)>,
+}
+
+/// One panel: a line with dots per series (a one-epoch run still shows its values), a dashed
+/// vertical line at the selected epoch, labelled axes and a legend.
+fn draw_panel(
+    area: &DrawingArea<BitMapBackend<'_>, Shift>,
+    history: &[EpochRecord],
+    selected: Option<usize>,
+    panel: &Panel,
+) -> Result<(), CurvesError> {
+    let Panel {
+        title,
+        unit,
+        scale,
+        ref lines,
+    } = *panel;
+    let first = history.first().map_or(1, |r| r.epoch as u32);
+    let last = history.last().map_or(1, |r| r.epoch as u32).max(first + 1);
+    let (lo, hi) = scale.range(lines.iter().flat_map(|line| &line.points));
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FAMILY, 24))
+        .margin(14)
+        .x_label_area_size(48)
+        .y_label_area_size(78)
+        .build_cartesian_2d(first..last, lo..hi)
+        .map_err(draw_error)?;
+    let scientific = hi < 0.01;
+    let y_label = |v: &f64| {
+        if *v == 0.0 {
+            "0".to_string()
+        } else if scientific {
+            format!("{v:.1e}")
+        } else {
+            format!("{v:.3}")
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string()
+        }
+    };
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc(unit)
+        .x_labels(((last - first) as usize + 1).min(12))
+        .y_labels(8)
+        .y_label_formatter(&y_label)
+        .label_style((FAMILY, 14))
+        .axis_desc_style((FAMILY, 16))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()
+        .map_err(draw_error)?;
+    if let Some(epoch) = selected {
+        let epoch = epoch as u32;
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(epoch, lo), (epoch, hi)],
+                6,
+                4,
+                SELECTED.stroke_width(1),
+            ))
+            .map_err(draw_error)?
+            .label(format!("selected: epoch {epoch}"))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 22, y)], SELECTED.stroke_width(1)));
+    }
+    for &Line {
+        name,
+        color,
+        ref points,
+    } in lines
+    {
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                color.stroke_width(2),
+            ))
+            .map_err(draw_error)?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 22, y)], color.stroke_width(2)));
+        chart
+            .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
+            .map_err(draw_error)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(scale.legend())
+        .label_font((FAMILY, 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .draw()
+        .map_err(draw_error)
+}
+
+/// How a panel's y axis fits its values, with a margin so that no line runs along the frame.
+#[derive(Clone, Copy)]
+enum Scale {
+    /// A loss, from 0: a halved loss looks halved.
+    Loss,
+    /// A learning rate, from 0.
+    Rate,
+    /// Around the values, within 0..100: late epochs differ by tenths of a percent.
+    Percent,
+}
+
+impl Scale {
+    /// Where the legend hides no line: losses fall to the right, accuracies rise to the top, a
+    /// learning rate stays high or falls from the top left.
+    fn legend(self) -> SeriesLabelPosition {
+        match self {
+            Self::Loss => SeriesLabelPosition::UpperRight,
+            Self::Percent => SeriesLabelPosition::LowerRight,
+            Self::Rate => SeriesLabelPosition::LowerLeft,
+        }
+    }
+
+    fn range<'a>(self, points: impl Iterator<Item = &'a (u32, f64)>) -> (f64, f64) {
+        let (min, max) = points.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(_, v)| {
+            (lo.min(v), hi.max(v))
+        });
+        if !min.is_finite() {
+            return (0.0, 1.0);
+        }
+        match self {
+            Self::Percent => {
+                let pad = ((max - min) * 0.1).max(0.5);
+                ((min - pad).max(0.0), (max + pad).min(100.0))
+            }
+            Self::Loss | Self::Rate => (min.min(0.0), if max > 0.0 { max * 1.1 } else { 1.0 }),
+        }
+    }
+}
+
+fn register_font() -> Result<(), CurvesError> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED
+        .get_or_init(|| plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok());
+    ok.then_some(()).ok_or(CurvesError::Font)
+}
+
+fn encode(rgb: &[u8]) -> Result<Vec<u8>, CurvesError> {
+    let mut png = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png, WIDTH, HEIGHT);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(CurvesError::Encode)?;
+    writer.write_image_data(rgb).map_err(CurvesError::Encode)?;
+    writer.finish().map_err(CurvesError::Encode)?;
+    Ok(png)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plausible run: falling losses, rising accuracies, a cosine learning rate.
+    fn synthetic(epochs: usize) -> Vec<EpochRecord> {
+        (1..=epochs)
+            .map(|epoch| {
+                let t = epoch as f64;
+                EpochRecord {
+                    epoch,
+                    train_loss: 0.6 / t,
+                    train_accuracy: 100.0 - 12.0 / t,
+                    valid_loss: 0.5 / t + 0.01 * t,
+                    valid_accuracy: 100.0 - 9.0 / t,
+                    lr: 1e-3 * 0.5 * (1.0 + (std::f64::consts::PI * t / epochs as f64).cos()),
+                }
+            })
+            .collect()
+    }
+
+    /// Decodes a PNG into its size and RGB pixels.
+    fn decode(png: &[u8]) -> (u32, u32, Vec<[u8; 3]>) {
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+            .read_info()
+            .unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        let pixels = buf[..info.buffer_size()]
+            .chunks_exact(3)
+            .map(|p| [p[0], p[1], p[2]])
+            .collect();
+        (info.width, info.height, pixels)
+    }
+
+    #[test]
+    fn curves_png_has_its_size_and_three_drawn_panels() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = dir.path().join("history.jsonl");
+        let lines: String = synthetic(6)
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap() + "\n")
+            .collect();
+        std::fs::write(&history, lines).unwrap();
+        let out = dir.path().join("curves.png");
+        assert_eq!(redraw(&history, &out).unwrap(), 6);
+
+        let (width, height, pixels) = decode(&std::fs::read(&out).unwrap());
+        assert_eq!((width, height), (WIDTH, HEIGHT));
+        let panel_width = WIDTH / 3;
+        for panel in 0..3 {
+            let in_panel = pixels
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| (*i as u32 % WIDTH) / panel_width == panel);
+            let colours: std::collections::HashSet<[u8; 3]> =
+                in_panel.clone().map(|(_, p)| *p).collect();
+            let drawn = in_panel.filter(|(_, p)| **p != [255, 255, 255]).count();
+            assert!(
+                colours.len() > 10,
+                "panel {panel}: {} colours",
+                colours.len()
+            );
+            let share = drawn as f64 / f64::from(panel_width * HEIGHT);
+            assert!(
+                share > 0.01,
+                "panel {panel}: {share:.4} of its pixels drawn"
+            );
+        }
+        // The series' own colours are there, not only black text on white.
+        for colour in [TRAIN, VALID, LR] {
+            let rgb = [colour.0, colour.1, colour.2];
+            assert!(pixels.contains(&rgb), "no pixel of {rgb:?}");
+        }
+    }
+
+    #[test]
+    fn one_epoch_or_odd_values_still_draw() {
+        let mut history = synthetic(1);
+        history[0].valid_loss = f64::NAN;
+        assert!(render(&history).is_ok());
+        let flat: Vec<_> = synthetic(3)
+            .into_iter()
+            .map(|r| EpochRecord { lr: 0.0, ..r })
+            .collect();
+        assert!(render(&flat).is_ok());
+    }
+
+    #[test]
+    fn a_resumed_run_keeps_the_last_line_of_each_epoch() {
+        let mut history = synthetic(3);
+        let mut again = history[2].clone();
+        again.train_loss = 0.01;
+        history.push(again);
+        let epochs = latest_per_epoch(history);
+        assert_eq!(
+            epochs.iter().map(|r| r.epoch).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        assert_eq!(epochs[2].train_loss, 0.01);
+    }
+
+    #[test]
+    fn an_empty_history_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = dir.path().join("history.jsonl");
+        std::fs::write(&history, "\n").unwrap();
+        let err = redraw(&history, &dir.path().join("curves.png")).unwrap_err();
+        assert!(matches!(err, CurvesError::Empty(_)), "{err:?}");
+    }
+}
