@@ -291,3 +291,20 @@ fn each_malformed_file_has_its_typed_error() {
         InferError::UnknownFormat { .. }
     ));
 }
+
+/// artifacts/mnist-cnn/model.safetensors is the shipped model: re-export it when model.bpk
+/// changes (artifacts/mnist-cnn/README.md has the command).
+#[test]
+fn the_committed_model_safetensors_is_the_shipped_model() {
+    let shipped = shipped();
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts/mnist-cnn/model.safetensors");
+    let device = Device::flex();
+    let committed = Predictor::load(file, &device).unwrap();
+    let images = digits(16);
+    assert_eq!(
+        logits(committed.net(), &images, &device),
+        logits(shipped.net(), &images, &device),
+        "re-export artifacts/mnist-cnn/model.safetensors"
+    );
+}

@@ -117,3 +117,20 @@ fn leaky_relu_average_pooling_and_same_padding_export_too() {
     );
     assert!(diff <= 1e-4, "{diff}");
 }
+
+/// artifacts/mnist-cnn/model.onnx is the shipped model: re-export it when model.bpk changes
+/// (artifacts/mnist-cnn/README.md has the command).
+#[test]
+fn the_committed_model_onnx_is_the_shipped_model() {
+    let predictor = shipped();
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../artifacts/mnist-cnn/model.onnx");
+    let plan = tract_plan(&std::fs::read(file).unwrap());
+    let images = digits(64);
+    let burn = logits(predictor.net(), &images, predictor.device());
+    let diff = max_abs_diff(&burn, &tract_logits(&plan, &images));
+    assert!(
+        diff <= 1e-4,
+        "{diff}: re-export artifacts/mnist-cnn/model.onnx"
+    );
+}
