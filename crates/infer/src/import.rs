@@ -103,18 +103,12 @@ pub(crate) fn pytorch(
 
 /// The configuration in a safetensors file's metadata, checked.
 fn metadata_config(json: &str, path: &Path) -> Result<MnistCnnConfig, InferError> {
-    let config: MnistCnnConfig =
-        serde_json::from_str(json).map_err(|source| InferError::MetadataConfig {
-            path: path.into(),
-            source,
-        })?;
-    config
-        .validate()
-        .map_err(|source| InferError::InvalidConfig {
-            path: path.into(),
-            source,
-        })?;
-    Ok(config)
+    // The same parse and check as a config.json; only the unparsable case is named after its
+    // origin, the metadata.
+    crate::predictor::parse_config(json.as_bytes(), path).map_err(|err| match err {
+        InferError::BadConfig { path, source } => InferError::MetadataConfig { path, source },
+        other => other,
+    })
 }
 
 /// The `config.json` beside `path` if there is one, else `fallback`.
