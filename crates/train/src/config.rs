@@ -58,6 +58,31 @@ pub enum LrSchedule {
     Cosine,
 }
 
+/// Most epochs a run may ask for. MNIST converges in about a dozen; ten thousand is already
+/// absurd, and the bound keeps `steps per epoch x epochs` (the schedule's length) far from
+/// overflowing even with batches of one.
+pub const MAX_EPOCHS: usize = 10_000;
+/// Largest batch: beyond the 60,000 training images a bigger batch changes nothing, and its
+/// activations alone would take gigabytes (see [`MAX_BATCH_ACTIVATIONS`]).
+pub const MAX_BATCH_SIZE: usize = 8_192;
+/// Most data-loader threads: more than any machine this trains on has cores.
+pub const MAX_WORKERS: usize = 256;
+/// Most images held out for validation: the MNIST training set has 60,000.
+pub const MAX_VALID_SIZE: usize = 60_000;
+/// Most trainable parameters. Training holds four floats per parameter (weight, gradient and
+/// Adam's two moments): 50 million is 800 MB, 59 times the lecture's 843,658.
+pub const MAX_PARAMS: u64 = 50_000_000;
+/// Most floats of forward activations in one batch (feature maps of every layer times the
+/// batch size): 2^30 floats is 4 GiB, before the backward pass doubles it. The lecture's
+/// network at batch 64 needs 2.4 million.
+pub const MAX_BATCH_ACTIVATIONS: u64 = 1 << 30;
+/// Widest convolution kernel: one as wide as the 28-pixel image already sees all of it from
+/// every position. Checked before anything else, so that no shape arithmetic (here or in the
+/// model's own check) meets a kernel near `usize::MAX`.
+pub const MAX_KERNEL_SIZE: usize = model::IMAGE_SIZE;
+/// Largest configuration file read (`--config`, a run's `config.json`): a real one is ~1 KB.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 /// A configuration that cannot be trained.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -67,13 +92,91 @@ pub enum ConfigError {
     /// The model part is invalid.
     #[error(transparent)]
     Model(#[from] model::InvalidConfig),
+    /// The configuration file cannot be read.
+    #[error("cannot read {path}")]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The configuration file is larger than [`MAX_CONFIG_BYTES`].
+    #[error("{path} is larger than {limit} bytes: not a training configuration")]
+    TooLarge {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The configuration file is not a training configuration.
+    #[error("{path} is not a training configuration: {reason}")]
+    Parse {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Burn's message.
+        reason: String,
+    },
 }
 
 impl TrainingConfig {
-    /// Rejects values that would fail (or silently do nothing) later, before any work starts.
+    /// Reads a configuration file (`--config`, a run's `config.json`), refusing one larger than
+    /// [`MAX_CONFIG_BYTES`] before reading it. The result is not validated yet.
+    pub fn read(path: &std::path::Path) -> Result<Self, ConfigError> {
+        use std::io::Read;
+        let read = |source| ConfigError::Read {
+            path: path.into(),
+            source,
+        };
+        let too_large = || ConfigError::TooLarge {
+            path: path.into(),
+            limit: MAX_CONFIG_BYTES,
+        };
+        let file = std::fs::File::open(path).map_err(read)?;
+        if file.metadata().map_err(read)?.len() > MAX_CONFIG_BYTES {
+            return Err(too_large());
+        }
+        // Checked again while reading: a pipe reports no length.
+        let mut bytes = Vec::new();
+        file.take(MAX_CONFIG_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(read)?;
+        if bytes.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(too_large());
+        }
+        Self::load_binary(&bytes).map_err(|e| ConfigError::Parse {
+            path: path.into(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Rejects values that would fail (or silently do nothing) later, before any work starts:
+    /// the network first (its own sizes), then the run's bounds, then the memory the network
+    /// would take, computed without building it.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.model.validate()?;
         let invalid = |msg: String| Err(ConfigError::Invalid(msg));
+        if self.model.kernel_size > MAX_KERNEL_SIZE {
+            return invalid(format!(
+                "kernel_size must be at most {MAX_KERNEL_SIZE} (the image is 28x28), got {}",
+                self.model.kernel_size
+            ));
+        }
+        self.model.validate()?;
+        for (name, value, max) in [
+            ("epochs", self.epochs, MAX_EPOCHS),
+            ("batch size", self.batch_size, MAX_BATCH_SIZE),
+            ("workers", self.workers, MAX_WORKERS),
+            ("valid size", self.valid_size, MAX_VALID_SIZE),
+            (
+                "early-stopping patience",
+                self.early_stopping.unwrap_or(1),
+                MAX_EPOCHS,
+            ),
+        ] {
+            if value > max {
+                return invalid(format!("{name} must be at most {max}, got {value}"));
+            }
+        }
         if self.epochs == 0 {
             return invalid("epochs must be at least 1".into());
         }
@@ -87,6 +190,29 @@ impl TrainingConfig {
             return invalid(
                 "valid size must be at least 1 (the validation split selects the model)".into(),
             );
+        }
+        let size = NetworkSize::of(&self.model);
+        match size.params {
+            Some(params) if params <= MAX_PARAMS => {}
+            _ => {
+                return invalid(format!(
+                    "the network would have {} trainable parameters; training takes at most {MAX_PARAMS} (check filters, kernel_size and hidden_units)",
+                    size.params.map_or("over 2^64".into(), |p| p.to_string())
+                ));
+            }
+        }
+        let activations = size
+            .activations_per_image
+            .and_then(|a| a.checked_mul(self.batch_size as u64));
+        match activations {
+            Some(a) if a <= MAX_BATCH_ACTIVATIONS => {}
+            _ => {
+                return invalid(format!(
+                    "a batch of {} would need {} floats of activations; at most {MAX_BATCH_ACTIVATIONS} (use a smaller --batch-size or network)",
+                    self.batch_size,
+                    activations.map_or("over 2^64".into(), |a| a.to_string())
+                ));
+            }
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return invalid(format!(
@@ -104,6 +230,59 @@ impl TrainingConfig {
             return invalid("early-stopping patience must be at least 1 epoch".into());
         }
         Ok(())
+    }
+}
+
+/// What the network of a configuration would take, computed with checked arithmetic (`None`:
+/// over `u64`) and without building it. Only meaningful once [`MnistCnnConfig::validate`]
+/// passed, which guarantees the feature-map sides are computable.
+struct NetworkSize {
+    /// Trainable parameters (weights and biases).
+    params: Option<u64>,
+    /// Floats of every layer's output for one image.
+    activations_per_image: Option<u64>,
+}
+
+impl NetworkSize {
+    fn of(m: &MnistCnnConfig) -> Self {
+        use model::shape::{conv_output_side, pool_output_side};
+        let u = |v: usize| v as u64;
+        let c1 = conv_output_side(model::IMAGE_SIZE, m.kernel_size, m.padding);
+        let p1 = pool_output_side(c1);
+        let c2 = conv_output_side(p1, m.kernel_size, m.padding);
+        let p2 = pool_output_side(c2);
+        let (f1, f2, k, h) = (
+            u(m.conv1_filters),
+            u(m.conv2_filters),
+            u(m.kernel_size),
+            u(m.hidden_units),
+        );
+        let classes = u(model::NUM_CLASSES);
+        let square = |side: usize| u(side).checked_mul(u(side));
+        let flatten = square(p2).and_then(|s| s.checked_mul(f2));
+        let params = (|| {
+            let kk = k.checked_mul(k)?;
+            let conv1 = f1.checked_mul(kk.checked_add(1)?)?;
+            let conv2 = f2.checked_mul(kk.checked_mul(f1)?.checked_add(1)?)?;
+            let fc1 = flatten?.checked_add(1)?.checked_mul(h)?;
+            let fc2 = h.checked_add(1)?.checked_mul(classes)?;
+            conv1.checked_add(conv2)?.checked_add(fc1)?.checked_add(fc2)
+        })();
+        let activations_per_image = (|| {
+            let maps = [
+                square(c1)?.checked_mul(f1)?,
+                square(p1)?.checked_mul(f1)?,
+                square(c2)?.checked_mul(f2)?,
+                flatten?,
+                h,
+                classes,
+            ];
+            maps.iter().try_fold(0u64, |sum, m| sum.checked_add(*m))
+        })();
+        Self {
+            params,
+            activations_per_image,
+        }
     }
 }
 
@@ -141,14 +320,86 @@ mod tests {
             ok.clone().with_valid_size(0),
             ok.clone().with_early_stopping(Some(0)),
             TrainingConfig::new(MnistCnnConfig::new().with_dropout(2.0)),
+            ok.clone().with_epochs(usize::MAX),
+            ok.clone().with_epochs(MAX_EPOCHS + 1),
+            ok.clone().with_batch_size(usize::MAX),
+            ok.clone().with_workers(usize::MAX),
+            ok.clone().with_valid_size(usize::MAX),
+            ok.clone().with_early_stopping(Some(usize::MAX)),
         ] {
             assert!(bad.validate().is_err(), "{bad:?}");
         }
+        let at_bounds = ok
+            .clone()
+            .with_epochs(MAX_EPOCHS)
+            .with_workers(MAX_WORKERS)
+            .with_valid_size(MAX_VALID_SIZE);
+        assert!(at_bounds.validate().is_ok());
         assert!(
             ok.with_lr(5.0)
                 .with_lr_schedule(LrSchedule::Constant)
                 .validate()
                 .is_ok()
         );
+    }
+
+    /// The lecture's network: the parameter count the summary shows, and room to spare.
+    #[test]
+    fn the_network_size_is_computed_without_building_it() {
+        let size = NetworkSize::of(&MnistCnnConfig::new());
+        assert_eq!(size.params, Some(843_658));
+        assert_eq!(
+            size.activations_per_image,
+            Some(26 * 26 * 32 + 13 * 13 * 32 + 11 * 11 * 64 + 1600 + 512 + 10)
+        );
+    }
+
+    /// Networks too big to train are refused by their size, before anything is allocated,
+    /// including sizes whose products overflow.
+    #[test]
+    fn huge_networks_are_rejected_by_size() {
+        use model::Padding;
+        let huge = |m: MnistCnnConfig| {
+            let err = TrainingConfig::new(m.clone()).validate();
+            assert!(err.is_err(), "{m:?}");
+            err.unwrap_err().to_string()
+        };
+        let kernel = MnistCnnConfig::new()
+            .with_kernel_size(1_000_001)
+            .with_padding(Padding::Same);
+        let message = huge(kernel);
+        assert!(
+            message.contains("kernel") || message.contains("parameters"),
+            "{message}"
+        );
+        huge(
+            MnistCnnConfig::new()
+                .with_kernel_size(usize::MAX)
+                .with_padding(Padding::Same),
+        );
+        huge(MnistCnnConfig::new().with_hidden_units(usize::MAX));
+        huge(MnistCnnConfig::new().with_conv2_filters(usize::MAX / 2));
+        huge(MnistCnnConfig::new().with_conv1_filters(1 << 40));
+        // Parameters in bounds, activations not: wide first convolution at the largest batch.
+        let wide = TrainingConfig::new(MnistCnnConfig::new().with_conv1_filters(20_000))
+            .with_batch_size(MAX_BATCH_SIZE);
+        let message = wide.validate().unwrap_err().to_string();
+        assert!(message.contains("activations"), "{message}");
+    }
+
+    #[test]
+    fn a_config_file_is_read_within_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        let config = TrainingConfig::new(MnistCnnConfig::new()).with_epochs(3);
+        config.save(&path).unwrap();
+        assert_eq!(TrainingConfig::read(&path).unwrap(), config);
+        std::fs::write(&path, "{oops").unwrap();
+        let err = TrainingConfig::read(&path).unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { .. }), "{err:?}");
+        let big = std::fs::File::create(&path).unwrap();
+        big.set_len(MAX_CONFIG_BYTES + 1).unwrap();
+        let err = TrainingConfig::read(&path).unwrap_err();
+        assert!(matches!(err, ConfigError::TooLarge { .. }), "{err:?}");
     }
 }

@@ -2,7 +2,7 @@
 //! metric update whatever renderer is in use, and read back on `--resume`.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -14,27 +14,37 @@ use serde::{Deserialize, Serialize};
 use crate::run_dir::{ArtifactError, io};
 use crate::tracked::{Tracked, TrackedIds};
 
-/// One line of `history.jsonl`.
+/// One line of `history.jsonl`. A value that is not finite (a diverged loss) is written as
+/// `"NaN"`, `"inf"` or `"-inf"` (see [`crate::float_json`]), so that the line reads back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
     /// 1-based epoch.
     pub epoch: usize,
     /// Mean training loss over the epoch.
+    #[serde(with = "crate::float_json")]
     pub train_loss: f64,
     /// Training accuracy over the epoch, in percent.
+    #[serde(with = "crate::float_json")]
     pub train_accuracy: f64,
     /// Mean validation loss at the end of the epoch (the model-selection criterion).
+    #[serde(with = "crate::float_json")]
     pub valid_loss: f64,
     /// Validation accuracy at the end of the epoch, in percent.
+    #[serde(with = "crate::float_json")]
     pub valid_accuracy: f64,
     /// Learning rate of the epoch's last step.
+    #[serde(with = "crate::float_json")]
     pub lr: f64,
 }
 
 /// The epochs completed so far, shared between the logger and whoever reads them after training.
 pub type Epochs = Arc<Mutex<Vec<EpochRecord>>>;
 
-/// Appends an [`EpochRecord`] to `history.jsonl` at the end of every validation pass.
+/// Adds an [`EpochRecord`] to `history.jsonl` at the end of every validation pass.
+///
+/// The file is rewritten whole and atomically (see [`write_history`]), never appended to: a kill
+/// cannot leave half a line, and an epoch trained again after a resume replaces its earlier
+/// line (and every later one) instead of being listed twice.
 pub struct HistoryLogger {
     path: PathBuf,
     curves: PathBuf,
@@ -44,7 +54,7 @@ pub struct HistoryLogger {
 }
 
 impl HistoryLogger {
-    /// Appends to `path` (so a resumed run continues its history), redraws `curves` from it
+    /// Adds to the history in `path` (so a resumed run continues it), redraws `curves` from it
     /// (see [`crate::curves`]) and pushes each record to `epochs`.
     pub fn new(path: PathBuf, curves: PathBuf, tracked: TrackedIds, epochs: Epochs) -> Self {
         Self {
@@ -115,12 +125,11 @@ impl MetricLogger for HistoryLogger {
             valid_accuracy: self.value(Split::Valid, Tracked::Accuracy),
             lr: self.value(Split::Train, Tracked::LearningRate),
         };
-        let line = serde_json::to_string(&record).expect("plain numbers serialise");
-        let written = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .and_then(|mut f| writeln!(f, "{line}"));
+        let written = read_history(&self.path).and_then(|mut history| {
+            history.retain(|r| r.epoch < record.epoch);
+            history.push(record.clone());
+            write_history(&self.path, &history)
+        });
         match written {
             // A picture is a convenience: failing to draw one must not end the training.
             Ok(()) => {
@@ -129,7 +138,10 @@ impl MetricLogger for HistoryLogger {
                     log::warn!("cannot draw {}: {err:#}", self.curves.display());
                 }
             }
-            Err(err) => log::warn!("cannot append to {}: {err}", self.path.display()),
+            Err(err) => {
+                let err = anyhow::Error::from(err);
+                log::warn!("cannot write {}: {err:#}", self.path.display());
+            }
         }
         self.epochs.lock().expect("history epochs").push(record);
     }
@@ -138,6 +150,32 @@ impl MetricLogger for HistoryLogger {
 /// The largest `history.jsonl` read back: an epoch is a ~150-byte line, so this is ~100,000
 /// epochs; anything bigger is not a history and is refused before it is read.
 pub const MAX_HISTORY_BYTES: u64 = 16 << 20;
+
+/// Writes `history` to `path`, one JSON line per record, atomically (see [`crate::atomic`]).
+pub fn write_history(path: &Path, history: &[EpochRecord]) -> Result<(), ArtifactError> {
+    let mut text = String::new();
+    for record in history {
+        text += &serde_json::to_string(record).map_err(|e| io(path)(std::io::Error::other(e)))?;
+        text.push('\n');
+    }
+    crate::atomic::write(path, text.as_bytes(), crate::atomic::Replace::Yes).map_err(io(path))
+}
+
+/// Cuts the history in `path` to the epochs up to `last` (the checkpoint a resumed run
+/// continues from): the epochs after it are trained again and must not be listed twice.
+/// Returns the records kept.
+pub fn truncate_history(path: &Path, last: usize) -> Result<Vec<EpochRecord>, ArtifactError> {
+    let history = read_history(path)?;
+    let kept: Vec<EpochRecord> = history
+        .iter()
+        .filter(|r| r.epoch <= last)
+        .cloned()
+        .collect();
+    if kept.len() != history.len() {
+        write_history(path, &kept)?;
+    }
+    Ok(kept)
+}
 
 /// Reads a `history.jsonl` (for `--resume` and the curves); a missing file is an empty history.
 pub fn read_history(path: &Path) -> Result<Vec<EpochRecord>, ArtifactError> {
@@ -200,5 +238,45 @@ mod tests {
         );
         std::fs::write(&path, format!("{line}\n")).unwrap();
         assert_eq!(read_history(&path).unwrap(), [record]);
+    }
+
+    fn record(epoch: usize, train_loss: f64) -> EpochRecord {
+        EpochRecord {
+            epoch,
+            train_loss,
+            train_accuracy: 50.0,
+            valid_loss: 0.5,
+            valid_accuracy: 50.0,
+            lr: 1e-3,
+        }
+    }
+
+    /// A diverged epoch's NaN and infinity are written so that the history reads back.
+    #[test]
+    fn non_finite_values_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.jsonl");
+        let mut diverged = record(2, f64::NAN);
+        diverged.valid_loss = f64::INFINITY;
+        write_history(&path, &[record(1, 0.5), diverged]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(r#""train_loss":"NaN""#), "{text}");
+        assert!(!text.contains("null"), "{text}");
+        let back = read_history(&path).unwrap();
+        assert!(back[1].train_loss.is_nan());
+        assert_eq!(back[1].valid_loss, f64::INFINITY);
+        // Files from before: `null` reads as NaN.
+        std::fs::write(&path, text.replace(r#""NaN""#, "null")).unwrap();
+        assert!(read_history(&path).unwrap()[1].train_loss.is_nan());
+    }
+
+    #[test]
+    fn truncation_keeps_the_checkpointed_epochs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.jsonl");
+        write_history(&path, &[record(1, 0.9), record(2, 0.7), record(3, 0.6)]).unwrap();
+        let kept = truncate_history(&path, 2).unwrap();
+        assert_eq!(kept.iter().map(|r| r.epoch).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(read_history(&path).unwrap(), kept);
     }
 }

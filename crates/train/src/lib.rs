@@ -6,10 +6,12 @@
 //! [`loaders`] split and batch the data, [`learner`] sets up Burn's training, [`selection`]
 //! picks the epoch to export, [`export`] writes it; [`run`] strings them together.
 
+pub mod atomic;
 pub mod config;
 pub mod curves;
 pub mod device;
 pub mod export;
+pub mod float_json;
 pub mod guard;
 pub mod history;
 pub mod init;
@@ -17,6 +19,7 @@ pub mod learner;
 pub mod loaders;
 pub mod optimizer;
 pub mod renderer;
+pub mod resume;
 pub mod run;
 pub mod run_dir;
 pub mod selection;

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use burn::config::Config;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use fast_alloc as _;
 use model::{Activation, ActivationKind, MnistCnnConfig, Padding, Pooling};
@@ -214,15 +213,17 @@ fn run(args: Args) -> Result<()> {
         None => RunDir::fresh(std::path::Path::new("runs")),
     };
     let base = if args.resume {
-        TrainingConfig::load(run_dir.config())
+        TrainingConfig::read(&run_dir.config())
             .with_context(|| format!("cannot read {}", run_dir.config().display()))?
     } else if let Some(path) = &args.config {
-        TrainingConfig::load(path)
+        TrainingConfig::read(path)
             .with_context(|| format!("cannot read --config {}", path.display()))?
     } else {
         TrainingConfig::new(MnistCnnConfig::new())
     };
     let config = args.config(base);
+    // Before anything is built or allocated (the device, --init-from's network, the data).
+    config.validate()?;
     let device = device::select(args.device)?;
     if let (Some(path), false) = (&config.init_from, args.resume) {
         // Checked before the run directory is made, so that a wrong file leaves nothing behind.

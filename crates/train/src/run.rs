@@ -11,7 +11,7 @@ use data::Mnist;
 use crate::config::ConfigError;
 use crate::device::{SelectedDevice, default_shards};
 use crate::export::{RunMetrics, export};
-use crate::history::read_history;
+use crate::history::truncate_history;
 use crate::init::load_initial;
 use crate::learner::{self, LearnerOptions};
 use crate::loaders::Loaders;
@@ -95,9 +95,24 @@ pub fn train_on(
         // A resumed run continues from its checkpoint's weights.
         _ => None,
     };
+    // Burn panics on a checkpoint it cannot read or apply: check it first, naming the file.
+    if let Some(last) = run.resume_from() {
+        crate::resume::verify_checkpoint(run.dir(), last, &config.model, &device)?;
+    }
     device.seed(config.seed);
 
     let loaders = Loaders::new(config, &mnist.train)?;
+    // The schedule's length; `validate` bounds both factors, this keeps it so for any data.
+    loaders
+        .steps_per_epoch(config.batch_size)
+        .checked_mul(config.epochs)
+        .ok_or_else(|| {
+            ConfigError::Invalid(format!(
+                "{} epochs of {} steps overflow the schedule's step count",
+                config.epochs,
+                loaders.steps_per_epoch(config.batch_size)
+            ))
+        })?;
     let learner_options = LearnerOptions {
         device: device.clone().autodiff(),
         shards: options
@@ -107,12 +122,10 @@ pub fn train_on(
         initial,
     };
     let setup = learner::setup(&run, loaders, &learner_options)?;
-    // Read before the launch, which appends to the file.
+    // The epochs after the checkpoint are trained again: their lines go, so that each epoch is
+    // listed (and counted in metrics.json) once.
     let mut history = match run.resume_from() {
-        Some(last) => read_history(&run.dir().history())?
-            .into_iter()
-            .filter(|r| r.epoch <= last)
-            .collect(),
+        Some(last) => truncate_history(&run.dir().history(), last)?,
         None => Vec::new(),
     };
 

@@ -14,11 +14,16 @@
 //! Training takes a [`PreparedRun`], which only [`RunDir::prepare`] makes: a caller cannot
 //! train into a directory that was not checked, nor with a configuration that was not
 //! validated, nor with another configuration than the one `config.json` holds.
+//!
+//! Two runs never share a directory: a fresh run makes its directory with `create_dir`, which
+//! fails when the name exists (a timestamped name then takes the next suffix, `-2`, `-3`...),
+//! and claims it by creating `config.json` without replacing one, so that two runs pointed at
+//! the same empty `--artifact-dir` at once cannot both start. Every JSON file is written
+//! atomically (see [`crate::atomic`]).
 
 use std::path::{Path, PathBuf};
 
-use burn::config::Config;
-
+use crate::atomic::{self, Replace};
 use crate::config::{ConfigError, TrainingConfig};
 
 /// Problems with the run directory and the files in it.
@@ -75,8 +80,27 @@ pub enum ArtifactError {
         /// The limit, in bytes.
         limit: u64,
     },
-    /// A model record could not be written, read or applied.
-    #[error("{path}: model record")]
+    /// `--resume` with a setting that differs from the one the run was trained with.
+    #[error(
+        "cannot resume {dir}: {flag} is {given}, but the run was trained with {saved} (its config.json); only --epochs, --workers and --early-stopping may change on --resume"
+    )]
+    ResumeChanged {
+        /// The run directory.
+        dir: PathBuf,
+        /// The flag (or setting) that differs.
+        flag: String,
+        /// The value in the run's `config.json`.
+        saved: String,
+        /// The value asked for.
+        given: String,
+    },
+    /// No free timestamped name for a fresh run directory.
+    #[error("{0}: no free run directory name (tried up to suffix -{MAX_NAME_SUFFIX})")]
+    NoFreeName(PathBuf),
+    /// A record (model, optimiser or scheduler state) could not be written, read or applied.
+    #[error(
+        "{path}: unreadable or incompatible record (corrupt, truncated, or of another network)"
+    )]
     Record {
         /// The file.
         path: PathBuf,
@@ -94,105 +118,184 @@ pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ArtifactError + 
     }
 }
 
+/// The highest suffix tried for a timestamped run directory (`<time>-2` ... `<time>-1000`):
+/// a thousand runs started in one second is a loop gone wrong, not a workload.
+pub const MAX_NAME_SUFFIX: usize = 1000;
+
 /// A run directory, not yet checked: [`RunDir::prepare`] makes it a [`PreparedRun`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RunDir(PathBuf);
+pub struct RunDir {
+    path: PathBuf,
+    /// A timestamped name that [`RunDir::prepare`] may suffix (`-2`, `-3`...) when it is taken.
+    timestamped: bool,
+}
 
 impl RunDir {
     /// The run in `path`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self(path.into())
+        Self {
+            path: path.into(),
+            timestamped: false,
+        }
     }
 
-    /// A new directory under `root`, named by the current UTC time, never an existing one.
+    /// A new directory under `root`, named by the current UTC time; if that name is taken when
+    /// [`RunDir::prepare`] creates it, the next free `-2`, `-3`... suffix.
     pub fn fresh(root: &Path) -> Self {
         let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let stamp = utc_stamp(secs);
-        let mut candidate = root.join(&stamp);
-        let mut n = 1;
-        while candidate.exists() {
-            n += 1;
-            candidate = root.join(format!("{stamp}-{n}"));
+        Self {
+            path: root.join(utc_stamp(secs)),
+            timestamped: true,
         }
-        Self(candidate)
     }
 
-    /// The directory.
+    /// The directory (for a timestamped one, final only once [`RunDir::prepare`] created it).
     pub fn path(&self) -> &Path {
-        &self.0
+        &self.path
     }
 
     /// `config.json` (the training configuration).
     pub fn config(&self) -> PathBuf {
-        self.0.join("config.json")
+        self.path.join("config.json")
     }
 
     /// `history.jsonl`.
     pub fn history(&self) -> PathBuf {
-        self.0.join("history.jsonl")
+        self.path.join("history.jsonl")
     }
 
     /// `curves.png` (loss, accuracy and learning rate per epoch, redrawn after each epoch).
     pub fn curves(&self) -> PathBuf {
-        self.0.join("curves.png")
+        self.path.join("curves.png")
     }
 
     /// `metrics.json`.
     pub fn metrics(&self) -> PathBuf {
-        self.0.join("metrics.json")
+        self.path.join("metrics.json")
     }
 
     /// `model/`, the directory inference loads.
     pub fn model_dir(&self) -> PathBuf {
-        self.0.join("model")
+        self.path.join("model")
     }
 
     /// `checkpoint/`, where Burn's checkpointers write.
     pub fn checkpoint_dir(&self) -> PathBuf {
-        self.0.join("checkpoint")
+        self.path.join("checkpoint")
     }
 
     /// The checkpointed model of `epoch`.
     pub fn checkpoint_model(&self, epoch: usize) -> PathBuf {
-        self.checkpoint_dir().join(format!("model-{epoch}.bpk"))
+        self.checkpoint_file("model", epoch)
+    }
+
+    /// The checkpoint file of `kind` (`model`, `optim`, `scheduler`) for `epoch`, as Burn's
+    /// checkpointers name it.
+    pub fn checkpoint_file(&self, kind: &str, epoch: usize) -> PathBuf {
+        self.checkpoint_dir().join(format!("{kind}-{epoch}.bpk"))
     }
 
     /// Validates `config` and readies the directory before any data is loaded, so that a bad
-    /// configuration or directory fails fast and writes nothing: a fresh run creates the
-    /// directory (which must be empty or absent) and writes `config.json`; `resume` checks that
-    /// there is a checkpoint to continue from.
+    /// configuration or directory fails fast and writes nothing.
+    ///
+    /// A fresh run creates the directory (or takes an empty one) and claims it by writing
+    /// `config.json`. `resume` checks that there is a checkpoint to continue from and that
+    /// `config` differs from the run's `config.json` only in the settings a resumed run may
+    /// change ([`crate::resume::RESUMABLE`]; `config.json` is then updated), and removes the
+    /// scratch files a killed run left behind.
     pub fn prepare(
         self,
         config: &TrainingConfig,
         resume: bool,
     ) -> Result<PreparedRun, ArtifactError> {
         config.validate()?;
-        let resume_from = if resume {
-            Some(self.last_checkpoint()?)
-        } else {
-            let occupied = std::fs::read_dir(&self.0)
-                .map(|mut d| d.next().is_some())
-                .unwrap_or(false);
-            if occupied {
-                return Err(ArtifactError::NotEmpty(self.0));
+        if resume {
+            return self.prepare_resume(config);
+        }
+        let dir = self.create()?;
+        let claim = atomic::write_json(&dir.config(), config, Replace::No);
+        match claim {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(ArtifactError::NotEmpty(dir.path));
             }
-            std::fs::create_dir_all(&self.0).map_err(io(&self.0))?;
-            config.save(self.config()).map_err(io(&self.config()))?;
-            None
-        };
+            Err(e) => return Err(io(&dir.config())(e)),
+        }
         Ok(PreparedRun {
-            dir: self,
+            dir,
             config: config.clone(),
-            resume_from,
+            resume_from: None,
+        })
+    }
+
+    /// Creates the directory with `create_dir` (its parents with `create_dir_all`). An existing
+    /// directory is accepted only if empty; a timestamped name moves on to the next suffix.
+    fn create(self) -> Result<RunDir, ArtifactError> {
+        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            // Named by the run's path: that is what the user gave.
+            std::fs::create_dir_all(parent).map_err(io(&self.path))?;
+        }
+        let suffixes = if self.timestamped { MAX_NAME_SUFFIX } else { 1 };
+        for n in 1..=suffixes {
+            let path = if n == 1 {
+                self.path.clone()
+            } else {
+                let mut name = self.path.as_os_str().to_os_string();
+                name.push(format!("-{n}"));
+                PathBuf::from(name)
+            };
+            match std::fs::create_dir(&path) {
+                Ok(()) => return Ok(RunDir::new(path)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if self.timestamped {
+                        continue;
+                    }
+                    let empty = std::fs::read_dir(&path)
+                        .map_err(io(&path))?
+                        .next()
+                        .is_none();
+                    return if empty {
+                        Ok(RunDir::new(path))
+                    } else {
+                        Err(ArtifactError::NotEmpty(path))
+                    };
+                }
+                Err(e) => return Err(io(&path)(e)),
+            }
+        }
+        Err(ArtifactError::NoFreeName(self.path))
+    }
+
+    fn prepare_resume(self, config: &TrainingConfig) -> Result<PreparedRun, ArtifactError> {
+        let last = self.last_checkpoint()?;
+        let saved = TrainingConfig::read(&self.config())?;
+        if let Some((setting, saved, given)) = crate::resume::first_change(&saved, config) {
+            return Err(ArtifactError::ResumeChanged {
+                dir: self.path,
+                flag: crate::resume::flag_of(&setting),
+                saved,
+                given,
+            });
+        }
+        for dir in [self.path.clone(), self.checkpoint_dir(), self.model_dir()] {
+            atomic::remove_scratch_files(&dir).map_err(io(&dir))?;
+        }
+        if &saved != config {
+            atomic::write_json(&self.config(), config, Replace::Yes).map_err(io(&self.config()))?;
+        }
+        Ok(PreparedRun {
+            dir: RunDir::new(self.path),
+            config: config.clone(),
+            resume_from: Some(last),
         })
     }
 
     /// The highest epoch with a complete checkpoint (model, optimiser and scheduler).
     pub fn last_checkpoint(&self) -> Result<usize, ArtifactError> {
         let dir = self.checkpoint_dir();
-        let none = || ArtifactError::NoCheckpoint(self.0.clone());
+        let none = || ArtifactError::NoCheckpoint(self.path.clone());
         if !self.config().is_file() {
             return Err(none());
         }
@@ -270,13 +373,49 @@ mod tests {
         assert_eq!(utc_stamp(951_782_400), "2000-02-29T00-00-00");
     }
 
+    /// Runs started in the same second get directories of their own: the timestamp, then
+    /// `-2`, `-3`, whether the earlier ones are still empty or not.
     #[test]
-    fn fresh_never_reuses_a_directory() {
+    fn runs_started_in_the_same_second_never_share_a_directory() {
         let root = tempfile::tempdir().unwrap();
-        let a = RunDir::fresh(root.path());
-        std::fs::create_dir_all(a.path()).unwrap();
-        let b = RunDir::fresh(root.path());
-        assert_ne!(a, b);
+        let config = TrainingConfig::new(MnistCnnConfig::new());
+        let stamped = RunDir::fresh(root.path());
+        let mut dirs = Vec::new();
+        for _ in 0..3 {
+            // The same timestamped name each time, as for three runs in one second.
+            let run = stamped.clone().prepare(&config, false).unwrap();
+            dirs.push(run.dir().path().to_path_buf());
+        }
+        let base = stamped.path().to_str().unwrap().to_string();
+        assert_eq!(
+            dirs,
+            [base.clone(), format!("{base}-2"), format!("{base}-3")].map(PathBuf::from)
+        );
+        // An empty directory of that name made by someone else is skipped too.
+        std::fs::create_dir(format!("{base}-4")).unwrap();
+        let run = stamped.prepare(&config, false).unwrap();
+        assert_eq!(run.dir().path(), Path::new(&format!("{base}-5")));
+        for dir in &dirs {
+            assert!(dir.join("config.json").is_file());
+        }
+    }
+
+    /// Two runs given the same --artifact-dir: the second is refused, whether the first
+    /// created the directory or found it empty.
+    #[test]
+    fn an_explicit_directory_is_claimed_once() {
+        let root = tempfile::tempdir().unwrap();
+        let config = TrainingConfig::new(MnistCnnConfig::new());
+        let path = root.path().join("run");
+        std::fs::create_dir(&path).unwrap();
+        RunDir::new(&path).prepare(&config, false).unwrap();
+        let again = RunDir::new(&path).prepare(&config, false);
+        assert!(
+            matches!(again, Err(ArtifactError::NotEmpty(_))),
+            "{again:?}"
+        );
+        // Only the claim (config.json) is in the directory: no scratch file left.
+        assert_eq!(std::fs::read_dir(&path).unwrap().count(), 1);
     }
 
     #[test]
@@ -294,7 +433,7 @@ mod tests {
             .unwrap();
         assert_eq!(run.config(), &config);
         assert_eq!(run.resume_from(), None);
-        assert_eq!(TrainingConfig::load(run.dir().config()).unwrap(), config);
+        assert_eq!(TrainingConfig::read(&run.dir().config()).unwrap(), config);
 
         let again = RunDir::new(root.path().join("run")).prepare(&config, false);
         assert!(
