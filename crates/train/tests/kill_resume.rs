@@ -109,7 +109,8 @@ impl Fixture {
 /// Where a run is killed.
 #[derive(Clone, Copy, Debug)]
 enum KillPoint {
-    /// `delay` after Burn starts logging epoch `epoch`'s training metrics.
+    /// `delay` after Burn starts logging epoch `epoch`'s training metrics, once the previous
+    /// epoch's checkpoint is complete (a kill before that is what `CheckpointWrite` covers).
     DuringEpoch { epoch: usize, delay_ms: u64 },
     /// As soon as a checkpoint file of `epoch` (scratch or final) appears.
     CheckpointWrite { epoch: usize },
@@ -131,10 +132,9 @@ fn names(dir: &Path) -> Vec<String> {
 /// What the run directory shows at this instant, if it is the kill point; with a description.
 fn reached(run: &Path, point: KillPoint) -> Option<String> {
     match point {
-        KillPoint::DuringEpoch { epoch, .. } => run
-            .join(format!("train/epoch-{epoch}"))
-            .is_dir()
-            .then(|| format!("epoch {epoch} running")),
+        KillPoint::DuringEpoch { epoch, .. } => (run.join(format!("train/epoch-{epoch}")).is_dir()
+            && (epoch == 1 || checkpoint_complete(run, epoch - 1)))
+        .then(|| format!("epoch {epoch} running")),
         KillPoint::CheckpointWrite { epoch } => {
             let tag = format!("-{epoch}.bpk");
             let files = names(&run.join("checkpoint"));
@@ -280,14 +280,17 @@ fn check_file(run: &Path, file: &Path) {
     }
 }
 
-/// Whether some epoch has all three checkpoint files (model, optimiser, scheduler).
-fn has_complete_checkpoint(run: &Path) -> bool {
+/// Whether `epoch` has all three checkpoint files (model, optimiser, scheduler).
+fn checkpoint_complete(run: &Path, epoch: usize) -> bool {
     let files = names(&run.join("checkpoint"));
-    (1..=EPOCHS).any(|epoch| {
-        ["model", "optim", "scheduler"]
-            .iter()
-            .all(|kind| files.contains(&format!("{kind}-{epoch}.bpk")))
-    })
+    ["model", "optim", "scheduler"]
+        .iter()
+        .all(|kind| files.contains(&format!("{kind}-{epoch}.bpk")))
+}
+
+/// Whether some epoch has a complete checkpoint.
+fn has_complete_checkpoint(run: &Path) -> bool {
+    (1..=EPOCHS).any(|epoch| checkpoint_complete(run, epoch))
 }
 
 /// Resumes `run` until it completes (a resumed run killed again is resumed again by the
@@ -301,6 +304,14 @@ fn resume_and_check(fixture: &Fixture, run: &Path) -> &'static str {
         // Nothing to continue from: a clear error, the configuration intact.
         assert!(!out.status.success());
         assert!(stderr.contains("no checkpoint to resume from"), "{stderr}");
+        let mut files = Vec::new();
+        collect_files(run, &mut files);
+        for file in files.iter().filter(|f| {
+            let name = f.file_name().unwrap().to_str().unwrap();
+            name.ends_with(".json") || name.ends_with(".jsonl")
+        }) {
+            check_file(run, file);
+        }
         TrainingConfig::load(run.join("config.json")).unwrap();
         return "no checkpoint yet: resume refused with a clear error";
     }
@@ -343,12 +354,23 @@ fn runs_killed_anywhere_resume_to_a_complete_run() {
         ));
     }
 
-    // Killed twice: during the first run's checkpoint of epoch 2, then during the resumed
-    // run's checkpoint of epoch 3.
+    // Killed twice: during the first run's epoch 2, then during the resumed run's checkpoint
+    // of epoch 3.
     let run = fixture.root.join("run-twice");
-    let first = kill_at(&fixture, &run, KillPoint::CheckpointWrite { epoch: 2 });
+    let first = kill_at(
+        &fixture,
+        &run,
+        KillPoint::DuringEpoch {
+            epoch: 2,
+            delay_ms: 0,
+        },
+    );
     assert!(first.is_some(), "the first kill point was missed");
-    assert!(has_complete_checkpoint(&run), "{:?}", names(&run.join("checkpoint")));
+    assert!(
+        has_complete_checkpoint(&run),
+        "{:?}",
+        names(&run.join("checkpoint"))
+    );
     let mut child = fixture
         .command(&run)
         .arg("--resume")
