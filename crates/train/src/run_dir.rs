@@ -270,6 +270,14 @@ impl RunDir {
 
     fn prepare_resume(self, config: &TrainingConfig) -> Result<PreparedRun, ArtifactError> {
         let last = self.last_checkpoint()?;
+        if config.epochs < last {
+            return Err(ConfigError::Invalid(format!(
+                "--epochs {} is fewer than the {last} epochs {} already checkpointed",
+                config.epochs,
+                self.path.display()
+            ))
+            .into());
+        }
         let saved = TrainingConfig::read(&self.config())?;
         if let Some((setting, saved, given)) = crate::resume::first_change(&saved, config) {
             return Err(ArtifactError::ResumeChanged {
@@ -398,6 +406,38 @@ mod tests {
         for dir in &dirs {
             assert!(dir.join("config.json").is_file());
         }
+    }
+
+    /// A resume never asks for fewer epochs than are checkpointed, nor for another network.
+    #[test]
+    fn a_resume_keeps_the_saved_settings_and_epochs() {
+        let root = tempfile::tempdir().unwrap();
+        let config = TrainingConfig::new(MnistCnnConfig::new()).with_epochs(5);
+        let run = RunDir::new(root.path().join("run"))
+            .prepare(&config, false)
+            .unwrap();
+        let dir = run.dir().clone();
+        std::fs::create_dir(dir.checkpoint_dir()).unwrap();
+        for kind in ["model", "optim", "scheduler"] {
+            std::fs::write(dir.checkpoint_file(kind, 3), "").unwrap();
+        }
+        let shorter = dir.clone().prepare(&config.clone().with_epochs(2), true);
+        let message = format!("{}", shorter.unwrap_err());
+        assert!(message.contains("fewer than the 3 epochs"), "{message}");
+        let other = TrainingConfig::new(MnistCnnConfig::new().with_hidden_units(8)).with_epochs(5);
+        let changed = dir.clone().prepare(&other, true).unwrap_err();
+        assert!(
+            matches!(&changed, ArtifactError::ResumeChanged { flag, saved, given, .. }
+                if flag == "--hidden-units" && saved == "512" && given == "8"),
+            "{changed:?}"
+        );
+        // Longer is allowed, and config.json says so afterwards.
+        let longer = dir
+            .clone()
+            .prepare(&config.clone().with_epochs(9), true)
+            .unwrap();
+        assert_eq!(longer.resume_from(), Some(3));
+        assert_eq!(TrainingConfig::read(&dir.config()).unwrap().epochs, 9);
     }
 
     /// Two runs given the same --artifact-dir: the second is refused, whether the first

@@ -325,3 +325,44 @@ fn resume_refuses_changes_and_corrupt_checkpoints_and_lists_each_epoch_once() {
         3
     );
 }
+
+/// Runs started at the same moment without `--artifact-dir` each get a directory of their own
+/// (the timestamp, then `-2`, `-3` within one second), each with its own `config.json`.
+#[test]
+fn simultaneous_runs_never_share_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("no-data");
+    std::fs::create_dir(&empty).unwrap();
+    // Each run claims its directory, then stops at the missing data.
+    let children: Vec<_> = (0..3)
+        .map(|seed| {
+            Command::new(env!("CARGO_BIN_EXE_train"))
+                .current_dir(dir.path())
+                .args(["--data-dir", empty.to_str().unwrap()])
+                .args(["--seed", &seed.to_string()])
+                .env_remove("MNIST_DIR")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        child.wait_with_output().unwrap();
+    }
+    let runs: Vec<PathBuf> = std::fs::read_dir(dir.path().join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    let mut seeds: Vec<u64> = runs
+        .iter()
+        .map(|run| TrainingConfig::read(&run.join("config.json")).unwrap().seed)
+        .collect();
+    seeds.sort_unstable();
+    assert_eq!(
+        seeds,
+        [0, 1, 2],
+        "each run wrote its own config.json: {runs:?}"
+    );
+}
