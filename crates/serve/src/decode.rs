@@ -1,22 +1,14 @@
-//! Request bodies to images, with limits checked from the header before any pixel is decoded.
-//!
-//! A 96 KB PNG can declare 23000x23000 pixels; decoded whole it took 2 GB and 19 s of CPU. The
-//! image crate's own [`image::Limits`] refuse it from the header (sides) and cap what the decoder
-//! may allocate (total), so such a body costs microseconds.
-
-use std::io::Cursor;
+//! Request bodies to images. Pictures go through [`infer::decode_image`], which checks the
+//! declared size from the header before any pixel is decoded (a 96 KB PNG declaring 23000x23000
+//! pixels once took 2 GB and 19 s of CPU here) and caps what the decoder may allocate.
 
 use axum::http::StatusCode;
-use image::{DynamicImage, GrayImage, ImageError, ImageReader, Luma};
+use image::{DynamicImage, GrayImage, Luma};
+use infer::InferError;
 use model::{IMAGE_PIXELS, IMAGE_SIZE};
 use serde::Deserialize;
 
 use crate::ApiError;
-
-/// Largest accepted image side, in pixels (a phone photo fits; a bomb does not).
-pub const MAX_IMAGE_SIDE: u32 = 4096;
-/// Most the decoder may allocate for one image.
-pub const MAX_DECODE_BYTES: u64 = 64 << 20;
 
 /// What a request body holds, from its content type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,26 +54,23 @@ impl BodyKind {
     }
 }
 
-/// A PNG or JPEG, refused with 413 if it declares more than [`MAX_IMAGE_SIDE`] per side or needs
-/// more than [`MAX_DECODE_BYTES`].
+/// A PNG or JPEG within infer's decoding limits: 413 if it declares too many pixels or would
+/// need too much memory, 400 if it is not a readable image.
 pub fn decode_image(body: &[u8]) -> Result<DynamicImage, ApiError> {
-    let not_an_image = |e: &dyn std::fmt::Display| {
-        ApiError::bad_request(format!("body is not a PNG or JPEG image: {e}"))
-    };
-    let mut reader = ImageReader::new(Cursor::new(body))
-        .with_guessed_format()
-        .map_err(|e| not_an_image(&e))?;
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_IMAGE_SIDE);
-    limits.max_image_height = Some(MAX_IMAGE_SIDE);
-    limits.max_alloc = Some(MAX_DECODE_BYTES);
-    reader.limits(limits);
-    reader.decode().map_err(|e| match e {
-        ImageError::Limits(limits) => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("image too large ({limits}): at most {MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE} pixels"),
-        ),
-        other => not_an_image(&other),
+    infer::decode_image(body).map_err(|e| {
+        let status = match e {
+            InferError::ImageTooLarge { .. }
+            | InferError::ImageMemory { .. }
+            | InferError::ImageFileTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError::new(
+            status,
+            format!(
+                "body is not a PNG or JPEG image within the limits: {:#}",
+                anyhow::Error::from(e)
+            ),
+        )
     })
 }
 

@@ -237,7 +237,7 @@ async fn bad_requests_get_4xx_json_errors() {
                 png
             },
             StatusCode::PAYLOAD_TOO_LARGE,
-            "image too large",
+            "more than the 4096 a side",
         ),
     ];
     let app = app();
