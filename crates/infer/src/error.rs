@@ -175,6 +175,22 @@ pub enum InferError {
         #[source]
         source: Box<burn::store::ApplyError>,
     },
+    /// A weight of the model is NaN or infinite: every answer would be NaN.
+    #[error("{path}: tensor {tensor} holds {value} (every weight must be finite)")]
+    NonFiniteWeight {
+        /// The record.
+        path: PathBuf,
+        /// The parameter, in Burn's naming (`fc1.weight`).
+        tensor: String,
+        /// The first non-finite value (`NaN`, `inf`, `-inf`).
+        value: f32,
+    },
+    /// A label or a prediction outside the classes 0-9 given to the confusion matrix.
+    #[error("class {class} is not a digit 0-{}", model::NUM_CLASSES - 1)]
+    ClassOutOfRange {
+        /// The label or prediction.
+        class: u8,
+    },
     /// Neither a model directory nor a shipped model: this build has no `shipped-model`.
     #[error(
         "no model: pass --model-dir DIR or set {env} (this build has no shipped model)",
@@ -190,6 +206,52 @@ pub enum InferError {
         /// What the decoder said.
         #[source]
         source: image::ImageError,
+    },
+    /// An image whose header declares more pixels per side than
+    /// [`crate::decode::MAX_IMAGE_SIDE`]; refused before any pixel is decoded.
+    #[cfg(feature = "image")]
+    #[error(
+        "{path}: the image declares {width}x{height} pixels, more than the {limit} a side may have"
+    )]
+    ImageTooLarge {
+        /// The file (or [`crate::decode::IMAGE_DATA_NAME`]).
+        path: PathBuf,
+        /// The declared width.
+        width: u32,
+        /// The declared height.
+        height: u32,
+        /// The limit per side.
+        limit: u32,
+    },
+    /// An image whose decoded pixels (or ancillary data) would take more than
+    /// [`crate::decode::MAX_DECODED_BYTES`].
+    #[cfg(feature = "image")]
+    #[error(
+        "{path}: the {width}x{height} image needs {} bytes to decode, more than the {limit} allowed",
+        bytes.map_or_else(|| "more".to_string(), |b| b.to_string())
+    )]
+    ImageMemory {
+        /// The file (or [`crate::decode::IMAGE_DATA_NAME`]).
+        path: PathBuf,
+        /// The declared width.
+        width: u32,
+        /// The declared height.
+        height: u32,
+        /// The bytes needed, when known before decoding.
+        bytes: Option<u64>,
+        /// The limit.
+        limit: u64,
+    },
+    /// An image file larger than [`crate::decode::MAX_IMAGE_FILE_BYTES`].
+    #[cfg(feature = "image")]
+    #[error("{path}: {size} bytes, more than the {limit} an image file may have")]
+    ImageFileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
     },
     /// The image has no ink to recognise.
     #[cfg(feature = "image")]
@@ -217,6 +279,20 @@ pub enum InferError {
     NoImages {
         /// The folder.
         path: PathBuf,
+    },
+    /// A labelled-image folder whose image files were all found and all failed.
+    #[cfg(feature = "image")]
+    #[error(
+        "{path}: {failed} image files found in the digit folders, and every one failed; the first"
+    )]
+    AllImagesFailed {
+        /// The folder.
+        path: PathBuf,
+        /// How many files were tried (all failed).
+        failed: usize,
+        /// Why the first one failed.
+        #[source]
+        first: Box<InferError>,
     },
     /// A directory for output files could not be created.
     #[cfg(feature = "image")]

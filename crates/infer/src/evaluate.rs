@@ -5,6 +5,8 @@ use data::MnistSet;
 use model::{IMAGE_PIXELS, MnistCnn, NUM_CLASSES, images_to_tensor};
 use serde::Serialize;
 
+use crate::InferError;
+
 /// Images per forward pass: large enough to amortise per-call overhead, small enough to keep
 /// the activations of the biggest layer (1000 x 32 x 26 x 26 floats, 86 MB) modest.
 pub const EVAL_BATCH: usize = 1000;
@@ -17,18 +19,26 @@ pub struct Confusion {
 }
 
 impl Confusion {
-    /// The matrix of `predicted` against the true `labels` (same order).
-    pub fn from_predictions(labels: &[u8], predicted: &[u8]) -> Self {
+    /// The matrix of `predicted` against the true `labels` (same order); a label or prediction
+    /// that is not a digit 0-9 is an error, never an index past the matrix.
+    pub fn from_predictions(labels: &[u8], predicted: &[u8]) -> Result<Self, InferError> {
         let mut confusion = Self::default();
         for (&truth, &p) in labels.iter().zip(predicted) {
-            confusion.add(truth, p);
+            confusion.add(truth, p)?;
         }
-        confusion
+        Ok(confusion)
     }
 
-    /// Records one prediction.
-    pub fn add(&mut self, truth: u8, predicted: u8) {
-        self.matrix[truth as usize][predicted as usize] += 1;
+    /// Records one prediction; refuses a class that is not a digit 0-9.
+    pub fn add(&mut self, truth: u8, predicted: u8) -> Result<(), InferError> {
+        let cell = self
+            .matrix
+            .get_mut(truth as usize)
+            .ok_or(InferError::ClassOutOfRange { class: truth })?
+            .get_mut(predicted as usize)
+            .ok_or(InferError::ClassOutOfRange { class: predicted })?;
+        *cell += 1;
+        Ok(())
     }
 
     /// Number of predictions recorded.
@@ -101,8 +111,8 @@ pub fn argmax_rows(logits: burn::tensor::Tensor<2>) -> Vec<u8> {
         .collect()
 }
 
-/// The confusion matrix of `net` over `set`.
-pub fn evaluate(net: &MnistCnn, set: &MnistSet, device: &Device) -> Confusion {
+/// The confusion matrix of `net` over `set`; an error if a label of `set` is not a digit 0-9.
+pub fn evaluate(net: &MnistCnn, set: &MnistSet, device: &Device) -> Result<Confusion, InferError> {
     Confusion::from_predictions(set.labels(), &predict_set(net, set, device))
 }
 
@@ -113,10 +123,9 @@ mod tests {
     #[test]
     fn confusion_arithmetic() {
         let mut c = Confusion::default();
-        c.add(1, 1);
-        c.add(1, 7);
-        c.add(7, 7);
-        c.add(0, 0);
+        for (truth, predicted) in [(1, 1), (1, 7), (7, 7), (0, 0)] {
+            c.add(truth, predicted).unwrap();
+        }
         assert_eq!((c.total(), c.correct()), (4, 3));
         assert_eq!(c.accuracy(), 0.75);
         let per = c.per_class_accuracy();
@@ -129,6 +138,27 @@ mod tests {
                 .unwrap()
                 .trim()
                 .starts_with("1     0     1")
+        );
+    }
+
+    #[test]
+    fn classes_past_nine_are_errors_not_indices() {
+        let mut c = Confusion::default();
+        assert!(matches!(
+            c.add(10, 1),
+            Err(InferError::ClassOutOfRange { class: 10 })
+        ));
+        assert!(matches!(
+            c.add(1, 255),
+            Err(InferError::ClassOutOfRange { class: 255 })
+        ));
+        assert_eq!(c.total(), 0);
+        assert!(Confusion::from_predictions(&[1, 2, 12], &[1, 2, 3]).is_err());
+        assert_eq!(
+            Confusion::from_predictions(&[1, 2], &[1, 3])
+                .unwrap()
+                .total(),
+            2
         );
     }
 }

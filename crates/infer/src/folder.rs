@@ -17,7 +17,10 @@ pub struct LabelledFolder {
     pub failures: Vec<InferError>,
 }
 
-/// Reads every image under `dir/0` .. `dir/9` (PNG or JPEG, any size).
+/// Reads every image under `dir/0` .. `dir/9` (PNG or JPEG, within the limits of
+/// [`crate::decode`]). A file that fails (not an image, too large, blank) is listed in
+/// `failures` and the others are still read; when every file fails, the error says how many
+/// were found and why the first failed.
 pub fn read_labelled_folder(dir: &Path) -> Result<LabelledFolder, InferError> {
     if !dir.is_dir() {
         return Err(InferError::NotADirectory { path: dir.into() });
@@ -47,7 +50,16 @@ pub fn read_labelled_folder(dir: &Path) -> Result<LabelledFolder, InferError> {
         }
     }
     if labels.is_empty() {
-        return Err(InferError::NoImages { path: dir.into() });
+        let failed = failures.len();
+        return Err(match failures.into_iter().next() {
+            // Files were found: say so, and why the first one failed.
+            Some(first) => InferError::AllImagesFailed {
+                path: dir.into(),
+                failed,
+                first: Box::new(first),
+            },
+            None => InferError::NoImages { path: dir.into() },
+        });
     }
     Ok(LabelledFolder {
         set: MnistSet::from_parts(pixels, labels),

@@ -154,6 +154,7 @@ fn apply<S: ModuleStore>(
             tensor,
         });
     }
+    crate::finite::check_finite(&net, path)?;
     Ok(net)
 }
 

@@ -13,17 +13,21 @@
 //! ```
 //!
 //! Features: `image` (default) adds everything that decodes or draws pictures — [`preprocess()`],
-//! [`open_image`], [`Predictor::predict_image`], labelled folders, the report and the `infer`
-//! program; without it the crate predicts and evaluates 28x28 pixels with no image codecs in the
-//! build. `shipped-model` (default) compiles the committed model into the library
-//! ([`Predictor::shipped`], [`ModelSource::Shipped`]). `export` (default) adds [`export`]: the
-//! model as ONNX (through `burn-onnx`) and as safetensors; the `infer` program needs it.
+//! [`open_image`] and [`decode_image`] (bounded: see [`decode`]), [`Predictor::predict_image`],
+//! labelled folders, the report and the `infer` program; without it the crate predicts and
+//! evaluates 28x28 pixels with no image codecs in the build. `shipped-model` (default) compiles
+//! the committed model into the library ([`Predictor::shipped`], [`ModelSource::Shipped`]).
+//! `export` (default) adds [`export`]: the model as ONNX (through `burn-onnx`) and as
+//! safetensors; the `infer` program needs it.
 
+#[cfg(feature = "image")]
+pub mod decode;
 pub mod device;
 mod error;
 pub mod evaluate;
 #[cfg(feature = "export")]
 pub mod export;
+mod finite;
 #[cfg(feature = "image")]
 pub mod folder;
 #[cfg(feature = "image")]
@@ -38,6 +42,8 @@ pub mod preprocess;
 #[cfg(feature = "image")]
 pub mod report;
 
+#[cfg(feature = "image")]
+pub use decode::decode_image;
 pub use device::{Workload, default_device};
 pub use error::InferError;
 pub use evaluate::{Confusion, evaluate, predict_set};

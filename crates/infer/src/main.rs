@@ -37,7 +37,8 @@ enum Command {
         /// Image files
         #[arg(required = true)]
         images: Vec<PathBuf>,
-        /// One JSON object per line instead of text
+        /// One JSON object per line instead of text ("file" is the path as given; bytes of a name
+        /// that are not UTF-8 become U+FFFD)
         #[arg(long)]
         json: bool,
     },
@@ -150,8 +151,10 @@ fn predict(predictor: &Predictor, files: &[PathBuf], json: bool) -> ExitCode {
         match open_image(file).and_then(|img| predictor.predict_image(&img)) {
             Ok(p) => {
                 if json {
+                    // A name that is not UTF-8 is written lossily (U+FFFD for the bytes that
+                    // are not), as JSON strings must be; the other fields are unchanged.
                     let line = serde_json::json!({
-                        "file": file,
+                        "file": file.to_string_lossy(),
                         "label": p.label,
                         "probabilities": p.probabilities,
                     });
@@ -207,7 +210,7 @@ fn eval(
         bail!("nothing to evaluate");
     }
     let predicted = predict_set(predictor.net(), &set, predictor.device());
-    let confusion = Confusion::from_predictions(set.labels(), &predicted);
+    let confusion = Confusion::from_predictions(set.labels(), &predicted)?;
     println!("evaluated on {source}");
     println!(
         "accuracy: {:.2}% ({} of {})",

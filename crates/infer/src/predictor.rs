@@ -187,22 +187,26 @@ pub(crate) fn from_burnpack(
             config: config_path.into(),
             source,
         })?;
+    crate::finite::check_finite(&net, record_path)?;
     Ok((net, config))
 }
 
-/// The configuration in `json`, checked to describe a buildable network.
+/// The configuration in `json`, checked before anything is built: the class count, the upper
+/// bounds of its sizes and its shapes (see [`MnistCnnConfig::deserialize_saved`]). Every path
+/// that reads a configuration (a model directory, a safetensors file's metadata, a
+/// `config.json` beside imported weights, the shipped model) comes through here.
 pub(crate) fn parse_config(json: &[u8], path: &Path) -> Result<MnistCnnConfig, InferError> {
-    // `Config::load_binary` would flatten serde's error (line, column) into a string.
-    let config: MnistCnnConfig =
-        serde_json::from_slice(json).map_err(|source| InferError::BadConfig {
-            path: path.into(),
-            source,
-        })?;
-    config
-        .validate()
-        .map_err(|source| InferError::InvalidConfig {
-            path: path.into(),
-            source,
-        })?;
-    Ok(config)
+    let bad_config = |source| InferError::BadConfig {
+        path: path.into(),
+        source,
+    };
+    // `Config::load_binary` would flatten serde's error (line, column) into a string, and
+    // check nothing.
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let checked = MnistCnnConfig::deserialize_saved(&mut deserializer).map_err(bad_config)?;
+    deserializer.end().map_err(bad_config)?;
+    checked.map_err(|source| InferError::InvalidConfig {
+        path: path.into(),
+        source,
+    })
 }

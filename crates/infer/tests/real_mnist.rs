@@ -26,7 +26,7 @@ fn test_set() -> data::MnistSet {
 #[ignore = "needs real MNIST in MNIST_DIR"]
 fn shipped_model_reaches_99_5_percent() {
     let predictor = Predictor::shipped(&Device::flex()).unwrap();
-    let confusion = evaluate(predictor.net(), &test_set(), predictor.device());
+    let confusion = evaluate(predictor.net(), &test_set(), predictor.device()).unwrap();
     println!("shipped model test accuracy: {:.4}", confusion.accuracy());
     assert_eq!(confusion.total(), 10_000);
     assert!(

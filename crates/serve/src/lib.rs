@@ -11,29 +11,43 @@
 //!   MNIST-style preprocessing as `infer`. Answers `{"label", "probabilities", "feature_maps"?,
 //!   "stages"?}`; bad requests get a 4xx and `{"error": "..."}`.
 //!
-//! The model is loaded once and shared; inference runs on the blocking thread pool so that slow
-//! requests never stall the async workers.
+//! The model is loaded once and shared. Decoding and inference run on the blocking thread pool,
+//! at most one job per core ([`Admission`]: 503 with `Retry-After` when saturated), so that a
+//! slow request never stalls the async workers and memory does not grow with the clients.
+//! Images are refused from their header when too large ([`decode`]). Bodies, request heads and
+//! whole requests have time limits, connections are capped, and shutdown has a deadline
+//! ([`server`]). Every error answer is JSON `{"error": "..."}` ([`errors`]).
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Html;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use image::{DynamicImage, GrayImage, Luma};
+use image::DynamicImage;
 use infer::{InferError, Predictor};
-use model::{IMAGE_PIXELS, IMAGE_SIZE, NUM_CLASSES};
+use model::NUM_CLASSES;
 use serde::{Deserialize, Serialize};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 mod activations;
+pub mod admission;
 pub mod architecture;
+pub mod decode;
+pub mod errors;
+pub mod server;
 
 use activations::Activations;
 pub use activations::{FeatureMapsJson, StageValues};
+pub use admission::Admission;
 pub use architecture::{ModelInfo, StageInfo};
+use decode::BodyKind;
+pub use errors::ApiError;
+pub use server::ServerLimits;
 
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 2 << 20;
@@ -44,15 +58,38 @@ const PAGE: &str = include_str!("page.html");
 pub struct AppState {
     /// The loaded model.
     pub predictor: Predictor,
+    /// The bounded queue in front of decoding and inference.
+    pub admission: Admission,
 }
 
-/// The application's routes.
-pub fn router(state: Arc<AppState>) -> Router {
+impl AppState {
+    /// `predictor` behind one decode-and-infer slot per core.
+    pub fn new(predictor: Predictor) -> Self {
+        Self {
+            predictor,
+            admission: Admission::per_core(),
+        }
+    }
+}
+
+/// The application's routes, with the request-level limits of `limits` (body size, body time,
+/// whole-request time) and JSON error bodies.
+pub fn router(state: Arc<AppState>, limits: &ServerLimits) -> Router {
     Router::new()
         .route("/", get(|| async { Html(PAGE) }))
         .route("/api/model", get(model_info))
         .route("/api/predict", post(predict))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
+        // tower-http's limit answers 413 from `content-length` before reading anything, and
+        // caps chunked bodies as they come; axum's own (same size) would be a second one.
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(RequestBodyTimeoutLayer::new(limits.body_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .layer(axum::middleware::map_response(errors::json_error_bodies))
         .with_state(state)
 }
 
@@ -62,11 +99,6 @@ struct PredictQuery {
     maps: bool,
     #[serde(default)]
     stages: bool,
-}
-
-#[derive(Deserialize)]
-struct PixelsRequest {
-    pixels: Vec<f64>,
 }
 
 /// The answer of `/api/predict`.
@@ -89,82 +121,57 @@ async fn model_info(State(state): State<Arc<AppState>>) -> Json<ModelInfo> {
     Json(ModelInfo::of(state.predictor.config()))
 }
 
-/// A JSON error answer.
-pub struct ApiError(StatusCode, String);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
-    }
-}
-
-fn bad_request(message: impl Into<String>) -> ApiError {
-    ApiError(StatusCode::BAD_REQUEST, message.into())
-}
-
 async fn predict(
     State(state): State<Arc<AppState>>,
-    Query(query): Query<PredictQuery>,
+    query: Result<Query<PredictQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<PredictResponse>, ApiError> {
-    let body = body.map_err(|rejection| ApiError(rejection.status(), rejection.body_text()))?;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let image = match content_type.as_str() {
-        "application/json" => pixels_image(&body)?,
-        "image/png" | "image/jpeg" | "application/octet-stream" => {
-            image::load_from_memory(&body)
-                .map_err(|e| bad_request(format!("body is not a PNG or JPEG image: {e}")))?
-        }
-        "" => {
-            return Err(ApiError(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "missing content type; send image/png, image/jpeg or application/json".into(),
+    let Query(query) = query.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+    let body = body.map_err(body_rejection)?;
+    let kind = BodyKind::from_content_type(
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    )?;
+    let slot = state.admission.admit().await?;
+    // Dropped with this future if the client leaves or the request times out.
+    let client_gone = admission::ClientGone::default();
+    let gone = client_gone.watch();
+    let job = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        let image = kind.decode(&body)?;
+        drop(body);
+        if gone.is_set() {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "the client went away",
             ));
         }
-        other => {
-            return Err(ApiError(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!(
-                    "unsupported content type {other}; send image/png, image/jpeg or application/json"
-                ),
-            ));
-        }
-    };
-    let state = state.clone();
-    tokio::task::spawn_blocking(move || answer(&state.predictor, &image, &query))
+        answer(&state.predictor, &image, &query)
+    });
+    let answer = job
         .await
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-        .map(Json)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    drop(client_gone);
+    answer.map(Json)
 }
 
-fn pixels_image(body: &[u8]) -> Result<DynamicImage, ApiError> {
-    let request: PixelsRequest =
-        serde_json::from_slice(body).map_err(|e| bad_request(format!("invalid JSON: {e}")))?;
-    if request.pixels.len() != IMAGE_PIXELS {
-        return Err(bad_request(format!(
-            "pixels must hold {IMAGE_PIXELS} numbers ({IMAGE_SIZE}x{IMAGE_SIZE}), got {}",
-            request.pixels.len()
-        )));
+/// A body that could not be read: too large (413), too slow (408), or cut (400).
+fn body_rejection(rejection: BytesRejection) -> ApiError {
+    let timed_out = std::iter::successors(
+        Some(&rejection as &(dyn std::error::Error + 'static)),
+        |e| e.source(),
+    )
+    .any(|e| e.is::<tower_http::timeout::TimeoutError>());
+    if timed_out {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request body was not received in time",
+        )
+    } else {
+        ApiError::new(rejection.status(), rejection.body_text())
     }
-    if let Some(v) = request.pixels.iter().find(|v| !(0.0..=255.0).contains(*v)) {
-        return Err(bad_request(format!(
-            "pixel values must be in 0..255, got {v}"
-        )));
-    }
-    let side = IMAGE_SIZE as u32;
-    let gray = GrayImage::from_fn(side, side, |x, y| {
-        Luma([request.pixels[(y * side + x) as usize].round() as u8])
-    });
-    Ok(DynamicImage::ImageLuma8(gray))
 }
 
 fn answer(
@@ -177,7 +184,7 @@ fn answer(
             StatusCode::UNPROCESSABLE_ENTITY,
             "the image is blank: draw a digit".into(),
         ),
-        other => bad_request(format!("{:#}", anyhow::Error::from(other))),
+        other => ApiError::bad_request(format!("{:#}", anyhow::Error::from(other))),
     })?;
     let prediction = predictor.predict(&pixels);
     let activations = (query.maps || query.stages).then(|| Activations::of(predictor, &pixels));

@@ -2,18 +2,19 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use burn::tensor::Device;
 use infer::Predictor;
 use model::{IMAGE_PIXELS, IMAGE_SIZE};
-use serve::{AppState, ModelInfo, PredictResponse, router};
+use serve::{Admission, AppState, ModelInfo, PredictResponse, ServerLimits, router};
 use tower::ServiceExt;
 
 fn app() -> axum::Router {
     let predictor = Predictor::shipped(&Device::flex()).expect("the built-in model loads");
-    router(Arc::new(AppState { predictor }))
+    router(Arc::new(AppState::new(predictor)), &ServerLimits::default())
 }
 
 fn seven_png() -> Vec<u8> {
@@ -226,6 +227,18 @@ async fn bad_requests_get_4xx_json_errors() {
             StatusCode::PAYLOAD_TOO_LARGE,
             "length limit",
         ),
+        (
+            "image/png",
+            {
+                let mut png = Vec::new();
+                image::DynamicImage::new_luma8(5000, 1)
+                    .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+                    .unwrap();
+                png
+            },
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "more than the 4096 a side",
+        ),
     ];
     let app = app();
     for (content_type, body, expected, needle) in cases {
@@ -241,6 +254,62 @@ async fn bad_requests_get_4xx_json_errors() {
     assert_eq!(status, StatusCode::OK);
 }
 
+/// Errors made outside the handlers (routing, the query extractor, the body-size layer) are JSON
+/// too, with the same shape, keeping their headers.
+#[tokio::test]
+async fn every_error_body_is_json() {
+    let cases = [
+        (
+            Request::post("/api/predict?maps=maybe"),
+            StatusCode::BAD_REQUEST,
+            "query",
+        ),
+        (
+            Request::get("/no/such/page"),
+            StatusCode::NOT_FOUND,
+            "no such page",
+        ),
+        (
+            Request::get("/api/predict"),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method not allowed",
+        ),
+        (
+            Request::post("/api/predict").header("content-length", serve::BODY_LIMIT + 1),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "length limit",
+        ),
+    ];
+    for (request, expected, needle) in cases {
+        let request = request
+            .header("content-type", "image/png")
+            .body(Body::empty())
+            .unwrap();
+        let uri = request.uri().clone();
+        let response = app().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), expected, "{uri}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json",
+            "{uri}"
+        );
+        if expected == StatusCode::METHOD_NOT_ALLOWED {
+            assert!(response.headers().contains_key("allow"), "{uri}");
+        }
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("{uri}: not JSON ({e}): {bytes:?}"));
+        let error = json["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{uri}: {json}"));
+        assert!(error.to_lowercase().contains(needle), "{uri}: {error}");
+    }
+}
+
+/// Through the real accept loop. Every request may wait for a job slot here (12 clients, one
+/// slot per core): this test is about answers, not about refusing (see hostile_clients.rs).
 #[test]
 fn concurrent_requests_over_loopback() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -248,7 +317,15 @@ fn concurrent_requests_over_loopback() {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let addr = listener.local_addr().unwrap();
-    runtime.spawn(async move { axum::serve(listener, app()).await.unwrap() });
+    let state = AppState {
+        predictor: Predictor::shipped(&Device::flex()).unwrap(),
+        admission: Admission::new(serve::admission::cores(), Duration::from_secs(60)),
+    };
+    let limits = ServerLimits::default();
+    let app = router(Arc::new(state), &limits);
+    runtime.spawn(async move {
+        serve::server::serve(listener, app, &limits, std::future::pending()).await;
+    });
     let png = Arc::new(seven_png());
     let url = format!("http://{addr}/api/predict");
     let workers: Vec<_> = (0..12)
