@@ -20,6 +20,10 @@ use burn::tensor::module::{
 };
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, MaxPoolOptions, UnfoldOptions};
 use burn::tensor::{Device, Distribution, Int, Tensor};
+use model::kernels::max_pool::{
+    PoolActivation, PoolShape, max_pool_activate, max_pool_activate_backward,
+};
+use model::kernels::{FusedActivation, max_pool_activate as fused_pool};
 use model::{IMAGE_PIXELS, MnistCnnConfig, images_to_tensor};
 use serde::Serialize;
 use train::step::Classifier;
@@ -126,7 +130,7 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
     // Upstream gradients of the same shapes as the real ones.
     let (g_logits, g_h, g_flat) = (rand2([b, 10]), rand2([b, 512]), rand2([b, 1600]));
     let (g_a2, g_a1) = (rand([b, 64, 11, 11]), rand([b, 32, 26, 26]));
-    let (g_p1, g_p2) = (rand([b, 32, 13, 13]), rand([b, 64, 5, 5]));
+    let g_p1 = rand([b, 32, 13, 13]);
     let max_pool_backward = |x: &Tensor<4>, g: &Tensor<4>, i: &Tensor<4, Int>| {
         max_pool2d_with_indices_backward(
             x.clone(),
@@ -142,6 +146,31 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
     let relu_backward = |out: &Tensor<4>, g: &Tensor<4>| {
         g.clone().mask_fill(out.clone().lower_equal_elem(0.0), 0.0)
     };
+    // The project's fused pool + ReLU (model::kernels) on the same values, through its slice
+    // kernels: the forward as training runs it (keeping the one-byte codes), the backward from
+    // those codes. The tensor wrapping around them is zero-copy.
+    let host = |t: &Tensor<4>| t.to_data().try_to_vec::<f32>().expect("f32 values");
+    let (a1_host, a2_host) = (host(&a1), host(&a2));
+    let (g_p1_host, g_p2_host) = (host(&g_p1), host(&g_flat.clone().reshape([b, 64, 5, 5])));
+    let shape1 = PoolShape {
+        planes: b * 32,
+        height: 26,
+        width: 26,
+    };
+    let shape2 = PoolShape {
+        planes: b * 64,
+        height: 11,
+        width: 11,
+    };
+    let relu_act = PoolActivation::Relu;
+    let fused_forward = || {
+        (
+            max_pool_activate(shape1, relu_act, &a1_host, true),
+            max_pool_activate(shape2, relu_act, &a2_host, true),
+        )
+    };
+    let ((_, codes1), (_, codes2)) = fused_forward();
+    let (codes1, codes2) = (codes1.unwrap_or_default(), codes2.unwrap_or_default());
     let loss = CrossEntropyLossConfig::new().init(device);
     let bias_grad = |g: &Tensor<4>| g.clone().sum_dim(0).sum_dim(2).sum_dim(3);
 
@@ -154,16 +183,17 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
             "forward: conv2 32->64 @3x3, 13->11",
             time(|| conv2d(r1.clone(), w2.clone(), Some(b2.clone()), conv.clone())),
         ),
+        ("forward: ReLU after fc1", time(|| relu(h.clone()))),
         (
-            "forward: ReLU x3 (after pooling)",
-            time(|| (relu(p1.clone()), relu(p2.clone()), relu(h.clone()))),
+            "forward: max-pool + ReLU x2 (project kernel, u8 codes)",
+            time(fused_forward),
         ),
         (
-            "forward: max-pool x2 (with indices)",
+            "(not in the step) Burn: max-pool x2 with indices + ReLU x2",
             time(|| {
                 (
-                    max_pool2d_with_indices(a1.clone(), pool.clone()),
-                    max_pool2d_with_indices(a2.clone(), pool.clone()),
+                    relu(max_pool2d_with_indices(a1.clone(), pool.clone()).0),
+                    relu(max_pool2d_with_indices(a2.clone(), pool.clone()).0),
                 )
             }),
         ),
@@ -208,21 +238,25 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
             }),
         ),
         (
-            "backward: ReLU x3",
+            "backward: ReLU after fc1",
+            time(|| g_h.clone().mask_fill(h.clone().lower_equal_elem(0.0), 0.0)),
+        ),
+        (
+            "backward: max-pool + ReLU x2 (project kernel)",
             time(|| {
                 (
-                    relu_backward(&r1, &g_p1),
-                    relu_backward(&r2, &g_p2),
-                    g_h.clone().mask_fill(h.clone().lower_equal_elem(0.0), 0.0),
+                    max_pool_activate_backward(shape1, relu_act, &g_p1_host, &codes1),
+                    max_pool_activate_backward(shape2, relu_act, &g_p2_host, &codes2),
                 )
             }),
         ),
         (
-            "backward: max-pool x2",
+            "(not in the step) Burn: ReLU backward x2 + max-pool backward x2",
             time(|| {
+                let g_p2 = g_flat.clone().reshape([b, 64, 5, 5]);
                 (
-                    max_pool_backward(&a1, &g_p1, &i1),
-                    max_pool_backward(&a2, &g_flat.clone().reshape([b, 64, 5, 5]), &i2),
+                    max_pool_backward(&a1, &relu_backward(&r1, &g_p1), &i1),
+                    max_pool_backward(&a2, &relu_backward(&r2, &g_p2), &i2),
                 )
             }),
         ),
@@ -272,6 +306,30 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
         let out = model.forward_classification(batch_of());
         GradientsParams::from_grads(out.loss.backward(), &model)
     });
+    // A/B in one process: forward + backward of the whole network without dropout, once as the
+    // model runs it (`forward`: the project's kernels on flex) and once through Burn's standard
+    // ops only (`forward_portable`: max_pool2d, then relu). Same parameters, same images.
+    let net = &model.net;
+    let ad_targets = targets.clone().to_device(&ad);
+    let forward_backward = |portable: bool| {
+        let logits = if portable {
+            net.forward_portable(images.clone())
+        } else {
+            net.forward_with_dropout_mask(images.clone(), None)
+        };
+        let loss = loss.forward(logits, ad_targets.clone());
+        GradientsParams::from_grads(loss.backward(), net)
+    };
+    ops.extend(rows([
+        (
+            "(not in the step) A/B forward+backward, no dropout: project kernels",
+            time(|| forward_backward(false)),
+        ),
+        (
+            "(not in the step) A/B forward+backward, no dropout: Burn's ops only",
+            time(|| forward_backward(true)),
+        ),
+    ]));
     let mut optim = AdamConfig::new().init();
     let mut current = model.clone();
     let mut adam_ms = Vec::new();
@@ -328,7 +386,7 @@ pub fn print(profile: &OpProfile) {
 pub fn print_ops(profile: &OpProfile) {
     println!("{:>8} {:>6}  op", "ms", "share");
     for op in &profile.ops {
-        let share = if op.op.starts_with("(not in the step)") {
+        let share = if op.op.starts_with("(not in the") {
             "-".to_string()
         } else {
             format!("{:.1}%", 100.0 * op.ms / profile.ops_total_ms)
@@ -356,13 +414,19 @@ pub fn forward_profile(device: &Device, batch: usize) -> OpProfile {
     // Each layer once, as a closure: run for its value, timed for its cost.
     let x = images_to_tensor(images, device);
     let conv1 = || conv2d(x.clone(), w1.clone(), b1.clone(), conv.clone());
-    let a1 = relu(conv1());
-    let pool1 = || max_pool2d(a1.clone(), pool.clone());
-    let p1 = pool1();
+    let a1 = conv1();
+    let max_pool = burn::nn::pool::MaxPool2dConfig::new([2, 2]).init();
+    let fused = |x: &Tensor<4>| fused_pool(x.clone(), &max_pool, FusedActivation::Relu);
+    let p1 = fused(&a1);
     let conv2 = || conv2d(p1.clone(), w2.clone(), b2.clone(), conv.clone());
-    let a2 = relu(conv2());
-    let pool2 = || max_pool2d(a2.clone(), pool.clone());
-    let flat = pool2().flatten::<2>(1, 3);
+    let a2 = conv2();
+    let flat = fused(&a2).flatten::<2>(1, 3);
+    let burn_pool = || {
+        (
+            relu(max_pool2d(a1.clone(), pool.clone())),
+            relu(max_pool2d(a2.clone(), pool.clone())),
+        )
+    };
     let fc1 = || linear(flat.clone(), wf1.clone(), bf1.clone());
     let h = relu(fc1());
     let fc2 = || linear(h.clone(), wf2.clone(), bf2.clone());
@@ -377,11 +441,15 @@ pub fn forward_profile(device: &Device, batch: usize) -> OpProfile {
         ),
         ("conv1 (Burn conv2d)", time(conv1)),
         ("conv2", time(conv2)),
-        ("max-pool x2", time(|| (pool1(), pool2()))),
         (
-            "ReLU x3",
-            time(|| (relu(a1.clone()), relu(a2.clone()), relu(h.clone()))),
+            "max-pool + ReLU x2 (project kernel)",
+            time(|| (fused(&a1), fused(&a2))),
         ),
+        (
+            "(not in the pass) Burn: max-pool + ReLU x2",
+            time(burn_pool),
+        ),
+        ("ReLU after fc1", time(|| relu(h.clone()))),
         ("fc1 + fc2", time(|| (fc1(), fc2()))),
         ("softmax", time(softmax)),
         (
@@ -396,7 +464,11 @@ pub fn forward_profile(device: &Device, batch: usize) -> OpProfile {
     });
     OpProfile {
         batch,
-        ops_total_ms: ops.iter().map(|o| o.ms).sum(),
+        ops_total_ms: ops
+            .iter()
+            .filter(|o| !o.op.starts_with("(not in the"))
+            .map(|o| o.ms)
+            .sum(),
         ops,
         autodiff_forward_backward_ms: f64::NAN,
         full_step_ms: full,

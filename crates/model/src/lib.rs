@@ -14,13 +14,16 @@
 //!                                                               total            843,658
 //! ```
 //!
-//! This crate holds only the module and its configuration: no data loading, no training. It
-//! depends on `burn` without any backend or autodiff, so inference code can use it as it is;
-//! the backend is chosen at runtime through the [`burn::tensor::Device`] passed to
-//! [`MnistCnnConfig::init`].
+//! This crate holds only the module and its configuration: no data loading, no training. The
+//! backend is chosen at runtime through the [`burn::tensor::Device`] passed to
+//! [`MnistCnnConfig::init`]. The default feature `flex-kernels` compiles in Burn's flex backend
+//! (with autodiff) for the project's own ops on that device ([`kernels`]); with
+//! `default-features = false` the crate depends on `burn` without any backend or autodiff and
+//! every device runs Burn's standard ops.
 
 mod config;
 mod input;
+pub mod kernels;
 mod network;
 pub mod shape;
 mod summary;

@@ -275,13 +275,30 @@ impl MnistCnn {
     }
 
     /// The tail of a convolution block. The lecture activates, then pools; with max pooling
-    /// the other order is the same function (a max commutes with a non-decreasing activation,
-    /// and so do the gradients) and activates 4x fewer values. Average pooling does not
-    /// commute with ReLU, so it keeps the lecture's order.
+    /// and a non-decreasing activation (ReLU, leaky ReLU with a slope >= 0) the other order is
+    /// the same function (a max commutes with it, and so do the gradients) and activates 4x
+    /// fewer values, and on the flex device both run as one fused kernel
+    /// ([`crate::kernels::max_pool_activate`], which falls back to Burn's ops everywhere else).
+    /// Average pooling does not commute with ReLU, nor a max with a negative slope, so those keep
+    /// the lecture's order.
     fn pool_and_activate(&self, x: Tensor<4>, ops: Ops) -> Tensor<4> {
         match &self.pool {
-            Pool::Max(pool) => self.activate_with(pool.forward(x), ops),
+            Pool::Max(pool) => match ops {
+                Ops::Native => crate::kernels::max_pool_activate(x, pool, self.fused_activation()),
+                // Exporters trace standard ops only.
+                Ops::Portable if self.fused_activation().monotone() => {
+                    self.activate_with(pool.forward(x), ops)
+                }
+                Ops::Portable => pool.forward(self.activate_with(x, ops)),
+            },
             Pool::Avg(pool) => pool.forward(self.activate_with(x, ops)),
+        }
+    }
+
+    fn fused_activation(&self) -> crate::kernels::FusedActivation {
+        match &self.activation {
+            Act::Relu(_) => crate::kernels::FusedActivation::Relu,
+            Act::LeakyRelu(act) => crate::kernels::FusedActivation::LeakyRelu(act.negative_slope),
         }
     }
 
