@@ -16,10 +16,10 @@
 //!
 //! This crate holds only the module and its configuration: no data loading, no training. The
 //! backend is chosen at runtime through the [`burn::tensor::Device`] passed to
-//! [`MnistCnnConfig::init`]. The default feature `flex-kernels` compiles in Burn's flex backend
-//! (with autodiff) for the project's own ops on that device ([`kernels`]); with
-//! `default-features = false` the crate depends on `burn` without any backend or autodiff and
-//! every device runs Burn's standard ops.
+//! [`MnistCnnConfig::init`]. The feature `flex-kernels` (enabled by `train`'s `flex` feature)
+//! compiles in Burn's flex backend with autodiff for the project's own training ops on that
+//! device ([`kernels`]); without it (the default, so `infer` and `serve` carry no autodiff) the
+//! crate depends on `burn` without any backend and every device runs Burn's standard ops.
 
 mod config;
 mod input;
