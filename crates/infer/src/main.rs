@@ -31,8 +31,8 @@ struct Args {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Label and top-3 probabilities of each image (PNG or JPEG, any size, dark-on-light or
-    /// light-on-dark)
+    /// Label and top-3 probabilities of each image (PNG or JPEG up to 4096 px a side,
+    /// dark-on-light or light-on-dark)
     Predict {
         /// Image files
         #[arg(required = true)]
