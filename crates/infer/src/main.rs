@@ -232,7 +232,12 @@ fn eval(
             .map(|i| (pixels_of(set.image(i)), set.labels()[i], predicted[i]))
             .collect();
         infer::report::write_report(dir, &confusion, &wrong)?;
-        println!("report: {} ({} misclassified)", dir.display(), wrong.len());
+        let shown = wrong.len().min(infer::report::MAX_MISCLASSIFIED_SHOWN);
+        println!(
+            "report: {} ({} misclassified, {shown} shown)",
+            dir.display(),
+            wrong.len()
+        );
     }
     Ok(())
 }
