@@ -31,8 +31,8 @@ struct Args {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Label and top-3 probabilities of each image (PNG or JPEG, any size, dark-on-light or
-    /// light-on-dark)
+    /// Label and top-3 probabilities of each image (PNG or JPEG up to 4096 px a side,
+    /// dark-on-light or light-on-dark)
     Predict {
         /// Image files
         #[arg(required = true)]
@@ -232,7 +232,12 @@ fn eval(
             .map(|i| (pixels_of(set.image(i)), set.labels()[i], predicted[i]))
             .collect();
         infer::report::write_report(dir, &confusion, &wrong)?;
-        println!("report: {} ({} misclassified)", dir.display(), wrong.len());
+        let shown = wrong.len().min(infer::report::MAX_MISCLASSIFIED_SHOWN);
+        println!(
+            "report: {} ({} misclassified, {shown} shown)",
+            dir.display(),
+            wrong.len()
+        );
     }
     Ok(())
 }

@@ -143,7 +143,13 @@ pub fn misclassified_image(items: &[(&Pixels, u8, u8)], columns: u32) -> RgbImag
     img
 }
 
-/// Writes `confusion.png` and `misclassified.png` into `dir`, creating it if needed.
+/// The most misclassified digits `misclassified.png` shows (the first ones, in set order): 25
+/// rows of 20, a 1,240 x 1,850 picture. A folder of a million images, or a model that gets
+/// everything wrong, would otherwise ask for a picture of gigabytes.
+pub const MAX_MISCLASSIFIED_SHOWN: usize = 500;
+
+/// Writes `confusion.png` and `misclassified.png` (at most [`MAX_MISCLASSIFIED_SHOWN`] digits)
+/// into `dir`, creating it if needed.
 pub fn write_report(
     dir: &Path,
     confusion: &Confusion,
@@ -154,8 +160,9 @@ pub fn write_report(
         source,
     })?;
     save_image(&confusion_image(confusion), &dir.join("confusion.png"))?;
+    let shown = &misclassified[..misclassified.len().min(MAX_MISCLASSIFIED_SHOWN)];
     save_image(
-        &misclassified_image(misclassified, 20),
+        &misclassified_image(shown, 20),
         &dir.join("misclassified.png"),
     )?;
     Ok(())
@@ -181,5 +188,16 @@ mod tests {
             err.to_string()
                 .ends_with("confusion.png: cannot write the image")
         );
+    }
+
+    #[test]
+    fn the_misclassified_picture_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let pixels = [0u8; model::IMAGE_PIXELS];
+        let many: Vec<(&Pixels, u8, u8)> = (0..5000).map(|_| (&pixels, 1, 7)).collect();
+        write_report(dir.path(), &Confusion::default(), &many).unwrap();
+        let (w, h) = image::image_dimensions(dir.path().join("misclassified.png")).unwrap();
+        let tile_rows = MAX_MISCLASSIFIED_SHOWN as u32 / 20;
+        assert_eq!((w, h), (20 * 60, tile_rows * 74));
     }
 }
