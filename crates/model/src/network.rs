@@ -124,6 +124,7 @@ impl MnistCnnConfig {
 
     /// Checks that the configuration describes a network that can be built.
     pub fn validate(&self) -> Result<(), InvalidConfig> {
+        self.check_sizes()?;
         let fail = |reason: String| Err(InvalidConfig(reason));
         for (name, value) in [
             ("conv1_filters", self.conv1_filters),

@@ -76,10 +76,6 @@ pub const MAX_PARAMS: u64 = 50_000_000;
 /// batch size): 2^30 floats is 4 GiB, before the backward pass doubles it. The lecture's
 /// network at batch 64 needs 2.4 million.
 pub const MAX_BATCH_ACTIVATIONS: u64 = 1 << 30;
-/// Widest convolution kernel: one as wide as the 28-pixel image already sees all of it from
-/// every position. Checked before anything else, so that no shape arithmetic (here or in the
-/// model's own check) meets a kernel near `usize::MAX`.
-pub const MAX_KERNEL_SIZE: usize = model::IMAGE_SIZE;
 /// Largest configuration file read (`--config`, a run's `config.json`): a real one is ~1 KB.
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
@@ -155,12 +151,8 @@ impl TrainingConfig {
     /// would take, computed without building it.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |msg: String| Err(ConfigError::Invalid(msg));
-        if self.model.kernel_size > MAX_KERNEL_SIZE {
-            return invalid(format!(
-                "kernel_size must be at most {MAX_KERNEL_SIZE} (the image is 28x28), got {}",
-                self.model.kernel_size
-            ));
-        }
+        // The model's own bounds first (kernel, filters, units, parameters): no shape
+        // arithmetic below meets a kernel near `usize::MAX`.
         self.model.validate()?;
         for (name, value, max) in [
             ("epochs", self.epochs, MAX_EPOCHS),

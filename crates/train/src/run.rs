@@ -65,6 +65,9 @@ pub enum RunError {
     /// The weights of `init_from` cannot start this run.
     #[error(transparent)]
     Init(#[from] crate::init::InitError),
+    /// The test set could not be evaluated (a label outside 0-9).
+    #[error("cannot evaluate the test set")]
+    Evaluate(#[source] infer::InferError),
     /// The weights read for `init_from` could not be moved into the training network.
     #[error("cannot apply the --init-from weights to the network")]
     InitialWeights(#[source] burn::store::RecordError),
@@ -146,7 +149,7 @@ pub fn train_on(
 
     let best = selection::best_epoch(&history).ok_or(RunError::NoEpoch)?;
     let net = selection::load_checkpoint(run.dir(), best.epoch, &config.model, &device)?;
-    let confusion = infer::evaluate(&net, &mnist.test, &device);
+    let confusion = infer::evaluate(&net, &mnist.test, &device).map_err(RunError::Evaluate)?;
     let metrics = RunMetrics {
         test_accuracy: confusion.accuracy(),
         per_class_accuracy: confusion.per_class_accuracy(),

@@ -26,7 +26,7 @@ fn wgpu_trains_and_its_record_loads_on_flex() {
 
     // Records are backend-independent: the wgpu-trained model predicts the same on flex.
     let on_flex = infer::Predictor::load(dir.path().join("model"), &Device::flex()).unwrap();
-    let confusion = infer::evaluate(on_flex.net(), &mnist.test, on_flex.device());
+    let confusion = infer::evaluate(on_flex.net(), &mnist.test, on_flex.device()).unwrap();
     assert!(
         (confusion.accuracy() - metrics.test_accuracy).abs() < 0.011,
         "flex {} vs wgpu {}",
