@@ -67,7 +67,7 @@ pub enum RunError {
     Init(#[from] crate::init::InitError),
     /// The test set could not be evaluated (a label outside 0-9).
     #[error("cannot evaluate the test set")]
-    Evaluate(#[source] infer::InferError),
+    Evaluate(#[source] Box<infer::InferError>),
     /// The weights read for `init_from` could not be moved into the training network.
     #[error("cannot apply the --init-from weights to the network")]
     InitialWeights(#[source] burn::store::RecordError),
@@ -149,7 +149,8 @@ pub fn train_on(
 
     let best = selection::best_epoch(&history).ok_or(RunError::NoEpoch)?;
     let net = selection::load_checkpoint(run.dir(), best.epoch, &config.model, &device)?;
-    let confusion = infer::evaluate(&net, &mnist.test, &device).map_err(RunError::Evaluate)?;
+    let confusion =
+        infer::evaluate(&net, &mnist.test, &device).map_err(|e| RunError::Evaluate(Box::new(e)))?;
     let metrics = RunMetrics {
         test_accuracy: confusion.accuracy(),
         per_class_accuracy: confusion.per_class_accuracy(),
