@@ -9,12 +9,14 @@
 pub mod config;
 pub mod curves;
 pub mod device;
+pub mod device_list;
 pub mod export;
 pub mod guard;
 pub mod history;
 pub mod init;
 pub mod learner;
 pub mod loaders;
+pub mod multi_device;
 pub mod optimizer;
 pub mod renderer;
 pub mod run;
