@@ -43,7 +43,7 @@ impl MultiDeviceConfig {
                 "a multi-device run needs at least 2 devices, got {n}"
             )));
         }
-        if config.batch_size % n != 0 || config.batch_size < n {
+        if !config.batch_size.is_multiple_of(n) || config.batch_size < n {
             return Err(ConfigError::Invalid(format!(
                 "batch size {} does not split evenly over {n} devices (use a multiple of {n}: \
                  --batch-size is the global batch, each device takes batch/{n})",
