@@ -325,6 +325,7 @@ mod tests {
             "config",
             "init_from",
             "device",
+            "devices",
             "shards",
             "plain",
             "help",

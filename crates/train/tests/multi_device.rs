@@ -101,3 +101,38 @@ fn a_devices_list_that_does_not_match_the_configuration_is_refused() {
     let err = train::train_on(run, &data::synthetic::mnist(100, 10), &options).unwrap_err();
     assert!(err.to_string().contains("1 device(s)"), "{err}");
 }
+
+/// `train --devices` with a list it cannot use: one error line, a failing status, nothing written.
+#[test]
+fn the_binary_rejects_a_bad_devices_list_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let train = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_train"))
+            .args(args)
+            .args(["--artifact-dir", run.to_str().unwrap(), "--plain"])
+            .output()
+            .unwrap()
+    };
+    for (args, expected) in [
+        (
+            &["--devices", "tpu"][..],
+            "invalid value 'tpu' for '--devices",
+        ),
+        (&["--devices", "cpu,,cpu"], "empty entry"),
+        (
+            &["--devices", "cpu,cpu,cpu", "--batch-size", "64"],
+            "does not split evenly over 3 devices",
+        ),
+        (
+            &["--devices", "cpu", "--device", "cpu"],
+            "cannot be used with",
+        ),
+    ] {
+        let out = train(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!run.exists(), "{args:?} left a run directory");
+    }
+}
