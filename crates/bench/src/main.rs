@@ -150,6 +150,7 @@ fn learner_epoch(
         device: selected.clone(),
         progress: ProgressStyle::Plain(Duration::from_secs(3600)),
         shards: Some(shards),
+        extra_devices: Vec::new(),
     };
     let metrics = train::train_on(run, &mnist, &options)?;
     // train_seconds covers the epoch plus a validation pass over 256 images and the final

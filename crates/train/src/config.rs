@@ -46,6 +46,9 @@ pub struct TrainingConfig {
     /// `.bpk`, `.safetensors` or PyTorch `.pt` file (see [`crate::init`]). Part of the
     /// configuration so that `config.json` says what a run started from.
     pub init_from: Option<std::path::PathBuf>,
+    /// The split over several devices (`--devices`), absent on one device: per-device batch,
+    /// loss scale and effective learning rate (see [`crate::multi_device`]).
+    pub multi_device: Option<crate::multi_device::MultiDeviceConfig>,
 }
 
 /// How the learning rate changes over the run.
@@ -220,6 +223,9 @@ impl TrainingConfig {
         }
         if self.early_stopping == Some(0) {
             return invalid("early-stopping patience must be at least 1 epoch".into());
+        }
+        if let Some(multi) = &self.multi_device {
+            multi.validate(self)?;
         }
         Ok(())
     }

@@ -27,6 +27,11 @@ pub enum Backend {
     Ndarray,
     /// The GPU backend on Vulkan, Metal or DX12 (feature `wgpu`).
     Wgpu,
+    /// A device another process serves (`serve-device`, feature `remote`): reached by its
+    /// address through `--devices remote:ws://HOST:PORT`, so neither a flag value nor a
+    /// `BURN_DEVICE` name.
+    #[value(skip)]
+    Remote,
 }
 
 impl Backend {
@@ -37,7 +42,7 @@ impl Backend {
 
     /// Whether this binary was compiled with this backend.
     pub fn is_compiled(self) -> bool {
-        COMPILED_BACKENDS.contains(&self)
+        COMPILED_BACKENDS.contains(&self) || (self == Self::Remote && cfg!(feature = "remote"))
     }
 
     /// The device of this backend, if it is compiled in (the GPU is probed for an adapter).
@@ -50,6 +55,7 @@ impl Backend {
             // deprecated in Burn 0.22 but still a supported backend
             Self::Ndarray => Device::ndarray(),
             Self::Wgpu => return gpu(),
+            Self::Remote => return Err(DeviceError::RemoteNeedsAddress),
             #[allow(unreachable_patterns)] // every CPU backend compiled in
             _ => {
                 return Err(DeviceError::NotCompiled {
@@ -68,10 +74,11 @@ impl Backend {
 impl fmt::Display for Backend {
     /// The name the flags, `BURN_DEVICE` and `metrics.json` use: `flex`, `ndarray`, `wgpu`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let value = self
-            .to_possible_value()
-            .expect("no backend is hidden from the command line");
-        f.pad(value.get_name())
+        match self.to_possible_value() {
+            Some(value) => f.pad(value.get_name()),
+            // The one variant hidden from the flags.
+            None => f.pad("remote"),
+        }
     }
 }
 
@@ -135,6 +142,22 @@ pub enum DeviceError {
     /// `BURN_DEVICE` names no backend at all.
     #[error("BURN_DEVICE={0} names no backend (expected one of: flex, ndarray, wgpu)")]
     BadBurnDevice(String),
+    /// `remote` names no device by itself.
+    #[error("a remote device is named by its address: --devices remote:ws://HOST:PORT")]
+    RemoteNeedsAddress,
+    /// `--devices remote:...` without the `remote` feature.
+    #[error("remote devices are not compiled into this binary; rebuild with `--features remote`")]
+    RemoteNotCompiled,
+    /// The remote device's server could not be reached or refused the session.
+    #[cfg(feature = "remote")]
+    #[error("cannot connect to the device served at {address} (is `serve-device` running there?)")]
+    RemoteConnect {
+        /// The `ws://HOST:PORT` address.
+        address: String,
+        /// Burn Remote's reason.
+        #[source]
+        source: burn::remote::ConnectError,
+    },
     /// The GPU backend found no adapter (no driver, no GPU).
     #[cfg(feature = "wgpu")]
     #[error(
@@ -186,6 +209,45 @@ fn gpu() -> Result<SelectedDevice, DeviceError> {
     Err(DeviceError::NoGpuBackend)
 }
 
+/// The `index`-th discrete GPU wgpu finds (`--devices gpu:N`).
+#[cfg(feature = "wgpu")]
+pub fn discrete_gpu(index: usize) -> Result<SelectedDevice, DeviceError> {
+    probe_adapter()?;
+    Ok(SelectedDevice {
+        device: Device::wgpu(burn::tensor::DeviceKind::DiscreteGpu(index)),
+        backend: Backend::Wgpu,
+    })
+}
+
+/// The `index`-th discrete GPU wgpu finds (`--devices gpu:N`).
+#[cfg(not(feature = "wgpu"))]
+pub fn discrete_gpu(_index: usize) -> Result<SelectedDevice, DeviceError> {
+    Err(DeviceError::NoGpuBackend)
+}
+
+/// The device `serve-device` serves at `address` (`ws://HOST:PORT`), connected now, so that an
+/// unreachable server is an error here rather than inside the first training step.
+#[cfg(feature = "remote")]
+pub fn remote(address: &str) -> Result<SelectedDevice, DeviceError> {
+    use burn::remote::RemoteHost;
+    let device = Device::remote_options(&RemoteHost::websocket(address))
+        .init()
+        .map_err(|source| DeviceError::RemoteConnect {
+            address: address.to_string(),
+            source,
+        })?;
+    Ok(SelectedDevice {
+        device,
+        backend: Backend::Remote,
+    })
+}
+
+/// The device `serve-device` serves at `address`: needs the `remote` feature.
+#[cfg(not(feature = "remote"))]
+pub fn remote(_address: &str) -> Result<SelectedDevice, DeviceError> {
+    Err(DeviceError::RemoteNotCompiled)
+}
+
 /// Asks wgpu for the adapter Burn's default device would take (high performance, any graphics
 /// API), so that a machine without one gets an error here instead of a panic inside the first
 /// training step. It goes through the `wgpu` crate Burn itself re-exports (the exact version
@@ -220,8 +282,10 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 /// How many shards a training batch is split into on `selected` by default: one per thread of
 /// rayon's pool on a CPU backend (`RAYON_NUM_THREADS` sets it), so every core works on every
 /// step; 1 on a GPU, where one batch already fills the device.
+/// On a remote device also 1: the shards would be separate streams of operations over the
+/// network, each waiting on the server.
 pub fn default_shards(selected: &SelectedDevice) -> usize {
-    if selected.backend.is_gpu() {
+    if selected.backend.is_gpu() || selected.backend == Backend::Remote {
         1
     } else {
         rayon::current_num_threads()
@@ -246,6 +310,20 @@ mod tests {
                 format!("\"{name}\"")
             );
         }
+    }
+
+    #[test]
+    fn remote_is_named_in_metrics_but_not_a_flag_or_burn_device_value() {
+        assert_eq!(Backend::Remote.to_string(), "remote");
+        assert_eq!(
+            serde_json::to_string(&Backend::Remote).unwrap(),
+            "\"remote\""
+        );
+        assert!(Backend::from_str("remote", true).is_err());
+        assert!(matches!(
+            Backend::Remote.select(),
+            Err(DeviceError::RemoteNeedsAddress)
+        ));
     }
 
     #[cfg(feature = "flex")]

@@ -8,7 +8,7 @@ use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::module::Module;
 use burn::tensor::Device;
 use burn::train::logger::FileMetricLogger;
-use burn::train::{Learner, SupervisedTraining};
+use burn::train::{ExecutionStrategy, Learner, MultiDeviceOptim, SupervisedTraining};
 use model::MnistCnn;
 
 use crate::config::{ConfigError, LrSchedule, TrainingConfig};
@@ -37,8 +37,13 @@ pub struct Setup {
 /// How the Learner runs: on which device, with how many shards per batch, showing what.
 #[derive(Clone, Debug)]
 pub struct LearnerOptions {
-    /// The device, with autodiff.
+    /// The device, with autodiff: the main one (optimiser, validation) when there are several.
     pub device: Device,
+    /// Further devices, with autodiff, training alongside `device` through Burn's MultiDevice
+    /// strategy (empty: one device, Burn's default single-device loop).
+    pub extra_devices: Vec<Device>,
+    /// Factor on each device's loss before the backward pass (see [`crate::multi_device`]).
+    pub loss_scale: f32,
     /// Shards each training batch is split into (see [`Classifier::sharded_step`]).
     pub shards: usize,
     /// Progress display.
@@ -65,7 +70,7 @@ pub fn setup(
             .try_load_record(initial.clone().into_record())
             .map_err(RunError::InitialWeights)?;
     }
-    let classifier = Classifier::new(net, options.shards);
+    let classifier = Classifier::new(net, options.shards).with_loss_scale(options.loss_scale);
     let scheduler = lr_scheduler(config, loaders.steps_per_epoch(config.batch_size))?;
     let learner = Learner::new(classifier, config.optimizer.init(), scheduler);
 
@@ -95,6 +100,15 @@ pub fn setup(
     }
     if let Some(epoch) = run.resume_from() {
         training = training.checkpoint(epoch);
+    }
+    if !options.extra_devices.is_empty() {
+        // The optimiser state stays on the main device, as on one device: the same update.
+        let devices = std::iter::once(options.device.clone())
+            .chain(options.extra_devices.iter().cloned())
+            .collect();
+        training = training.with_training_strategy(
+            ExecutionStrategy::multi(devices, MultiDeviceOptim::OptimMainDevice).into(),
+        );
     }
     Ok(Setup {
         learner,

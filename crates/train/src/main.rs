@@ -9,6 +9,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use fast_alloc as _;
 use model::{Activation, ActivationKind, MnistCnnConfig, Padding, Pooling};
 use train::device::{self, DeviceChoice};
+use train::device_list::DeviceList;
+use train::multi_device::MultiDeviceConfig;
 use train::{
     LrSchedule, OptimizerConfig, OptimizerKind, ProgressStyle, RunDir, RunOptions, TrainingConfig,
 };
@@ -91,6 +93,13 @@ struct Args {
     /// auto: the GPU if compiled in, else the CPU (BURN_DEVICE=flex|ndarray|wgpu can choose)
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
+    /// Train on several devices at once through Burn's MultiDevice strategy, the first being
+    /// the main one: comma-separated cpu, flex, ndarray, gpu, gpu:N (N-th discrete GPU) or
+    /// remote:ws://HOST:PORT (a `serve-device` process; feature `remote`). --batch-size stays
+    /// the global batch (each device takes batch/N, its loss scaled by 1/N: the same
+    /// optimisation as one device); one entry trains as --device does
+    #[arg(long, value_name = "LIST", conflicts_with = "device")]
+    devices: Option<DeviceList>,
     /// Split each batch into N shards trained in parallel (same update as the whole batch)
     /// [default: one per CPU thread on a CPU backend (RAYON_NUM_THREADS), 1 on a GPU]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -221,10 +230,23 @@ fn run(args: Args) -> Result<()> {
     } else {
         TrainingConfig::new(MnistCnnConfig::new())
     };
-    let config = args.config(base);
+    let mut config = args.config(base);
     // Before anything is built or allocated (the device, --init-from's network, the data).
     config.validate()?;
-    let device = device::select(args.device)?;
+    let mut devices = match &args.devices {
+        Some(list) => list.select()?,
+        None => vec![device::select(args.device)?],
+    }
+    .into_iter();
+    let device = devices.next().context("no device")?;
+    let extra_devices: Vec<_> = devices.collect();
+    config.multi_device = match &args.devices {
+        Some(list) if !extra_devices.is_empty() => {
+            let names = list.specs().iter().map(ToString::to_string).collect();
+            Some(MultiDeviceConfig::new(names, &config)?)
+        }
+        _ => None,
+    };
     if let (Some(path), false) = (&config.init_from, args.resume) {
         // Checked before the run directory is made, so that a wrong file leaves nothing behind.
         train::init::load_initial(path, &config.model, &device.device)?;
@@ -236,6 +258,12 @@ fn run(args: Args) -> Result<()> {
         ProgressStyle::Plain(Duration::from_secs(5))
     };
     println!("device: {device}");
+    if let Some(multi) = &config.multi_device {
+        for (extra, name) in extra_devices.iter().zip(&multi.devices[1..]) {
+            println!("device: {extra} ({name})");
+        }
+        println!("{}", multi.summary());
+    }
     println!("run directory: {}", run.dir().path().display());
     println!("{}", config.model.summary());
     let dir = run.dir().clone();
@@ -243,6 +271,7 @@ fn run(args: Args) -> Result<()> {
         device,
         progress,
         shards: args.shards.map(usize::from),
+        extra_devices,
     };
     let metrics = train::train(run, args.data_dir.as_deref(), &options)?;
     println!(
@@ -297,6 +326,7 @@ mod tests {
             "config",
             "init_from",
             "device",
+            "devices",
             "shards",
             "plain",
             "help",

@@ -15,6 +15,7 @@ use crate::history::truncate_history;
 use crate::init::load_initial;
 use crate::learner::{self, LearnerOptions};
 use crate::loaders::Loaders;
+use crate::multi_device;
 use crate::renderer::ProgressStyle;
 use crate::run_dir::{ArtifactError, PreparedRun};
 use crate::selection;
@@ -32,6 +33,9 @@ pub struct RunOptions {
     /// Shards each training batch is split into, run in parallel (see
     /// [`crate::step::Classifier::sharded_step`]); `None` picks [`default_shards`].
     pub shards: Option<usize>,
+    /// Further devices training alongside `device` through Burn's MultiDevice strategy
+    /// (`--devices`; empty: one device). The configuration's `multi_device` must list them all.
+    pub extra_devices: Vec<SelectedDevice>,
 }
 
 /// Errors that end a run.
@@ -104,23 +108,33 @@ pub fn train_on(
     }
     device.seed(config.seed);
 
-    let loaders = Loaders::new(config, &mnist.train)?;
+    let devices = 1 + options.extra_devices.len();
+    let (device_batch, loss_scale) = multi_device::split(config, devices)?;
+    // On several devices Burn splits this loader, one part per device, each giving batches of
+    // the per-device size.
+    let loader_config = config.clone().with_batch_size(device_batch);
+    let loaders = Loaders::new(&loader_config, &mnist.train)?;
     // The schedule's length; `validate` bounds both factors, this keeps it so for any data.
-    loaders
-        .steps_per_epoch(config.batch_size)
-        .checked_mul(config.epochs)
-        .ok_or_else(|| {
-            ConfigError::Invalid(format!(
-                "{} epochs of {} steps overflow the schedule's step count",
-                config.epochs,
-                loaders.steps_per_epoch(config.batch_size)
-            ))
-        })?;
+    let steps = loaders.steps_per_epoch(device_batch);
+    steps.checked_mul(config.epochs).ok_or_else(|| {
+        ConfigError::Invalid(format!(
+            "{} epochs of {steps} steps overflow the schedule's step count",
+            config.epochs
+        ))
+    })?;
     let learner_options = LearnerOptions {
         device: device.clone().autodiff(),
-        shards: options
-            .shards
-            .unwrap_or_else(|| default_shards(&options.device)),
+        extra_devices: options
+            .extra_devices
+            .iter()
+            .map(|d| d.device.clone().autodiff())
+            .collect(),
+        loss_scale,
+        shards: options.shards.unwrap_or_else(|| {
+            let shards = default_shards(&options.device);
+            // Local CPU devices share rayon's pool: its threads go round the devices.
+            (shards / devices).max(1)
+        }),
         progress: options.progress,
         initial,
     };

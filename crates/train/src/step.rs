@@ -28,6 +28,11 @@ pub struct Classifier {
     /// How many shards a training batch is split into (1: no split). Not part of the record.
     #[module(skip)]
     pub shards: usize,
+    /// Factor on the loss before the backward pass (1 on one device; `1/n` on `n` devices,
+    /// whose gradients Burn's MultiDevice strategy sums: see [`crate::multi_device`]). The
+    /// reported loss is not scaled. Not part of the record.
+    #[module(skip)]
+    pub loss_scale: f32,
 }
 
 impl Classifier {
@@ -36,6 +41,26 @@ impl Classifier {
         Self {
             net,
             shards: shards.max(1),
+            loss_scale: 1.0,
+        }
+    }
+
+    /// The same, with the loss scaled by `scale` before the backward pass (see
+    /// [`Classifier::loss_scale`]).
+    pub fn with_loss_scale(self, scale: f32) -> Self {
+        Self {
+            loss_scale: scale,
+            ..self
+        }
+    }
+
+    /// `loss` as the backward pass takes it: scaled by [`Classifier::loss_scale`] (left alone at
+    /// 1, the one-device case).
+    fn for_backward(&self, loss: Tensor<1>) -> Tensor<1> {
+        if self.loss_scale == 1.0 {
+            loss
+        } else {
+            loss * self.loss_scale
         }
     }
 
@@ -73,7 +98,8 @@ impl Classifier {
         let shards = self.shards.min(size);
         if shards <= 1 {
             let output = self.forward_classification(batch);
-            return TrainOutput::new(self, output.loss.backward(), output);
+            let grads = self.for_backward(output.loss.clone()).backward();
+            return TrainOutput::new(self, grads, output);
         }
         let device = batch.images.device();
         let mask = self.net.dropout_mask(size, &device);
@@ -99,7 +125,8 @@ impl Classifier {
                 let [part, ..] = images.dims();
                 let output = replica.classify(images, targets, mask);
                 let weighted = output.loss.clone() * (part as f32 / size as f32);
-                let grads = GradientsParams::from_grads(weighted.backward(), &replica);
+                let grads = replica.for_backward(weighted.clone()).backward();
+                let grads = GradientsParams::from_grads(grads, &replica);
                 (grads, weighted.detach(), output)
             })
             .collect();

@@ -22,6 +22,7 @@ fn one_epoch_on_flex_reaches_98_percent() {
         },
         progress: ProgressStyle::Plain(Duration::from_secs(15)),
         shards: None,
+        extra_devices: Vec::new(),
     };
     let metrics = train(run, Some(std::path::Path::new(&mnist_dir)), &options).unwrap();
     println!("one epoch: {metrics:?}");

@@ -32,6 +32,7 @@ pub fn run_options(device: SelectedDevice) -> RunOptions {
         device,
         progress: ProgressStyle::Plain(Duration::from_secs(3600)),
         shards: None,
+        extra_devices: Vec::new(),
     }
 }
 
