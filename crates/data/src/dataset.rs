@@ -16,7 +16,7 @@ use model::{IMAGE_PIXELS as PIXELS, Pixels};
 
 #[cfg(feature = "download")]
 use crate::download::Downloader;
-use crate::idx::{parse_images, parse_labels, read_maybe_gzip};
+use crate::idx::{IdxKind, read_idx};
 use crate::source::{Location, MnistFile, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS};
 
 /// One digit: 28x28 row-major pixels (0 = background, 255 = ink) and its label.
@@ -38,17 +38,17 @@ pub struct MnistSet {
 impl MnistSet {
     /// Reads an image file and a label file (gzipped or raw) and checks they agree.
     pub fn read(images_path: &Path, labels_path: &Path) -> Result<Self, DataError> {
-        let (count, images) = parse_images(images_path, &read_maybe_gzip(images_path)?)?;
-        let labels = parse_labels(labels_path, &read_maybe_gzip(labels_path)?)?;
-        if count != labels.len() {
+        let images = read_idx(images_path, IdxKind::Images)?;
+        let labels = read_idx(labels_path, IdxKind::Labels)?.data;
+        if images.count != labels.len() {
             return Err(DataError::CountMismatch {
                 images_path: images_path.into(),
-                images: count,
+                images: images.count,
                 labels_path: labels_path.into(),
                 labels: labels.len(),
             });
         }
-        Ok(Self::from_parts(images, labels))
+        Ok(Self::from_parts(images.data, labels))
     }
 
     /// Builds a set from pixels (`labels.len() * 784` of them) and labels.

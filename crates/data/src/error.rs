@@ -50,8 +50,8 @@ pub enum DataError {
         /// Columns per image in the header.
         cols: u32,
     },
-    /// The file is shorter than its header says.
-    #[error("{path}: truncated: header announces {expected} bytes of data, found {found}")]
+    /// The file is shorter than an IDX header, or than the data its header announces.
+    #[error("{path}: truncated: expected {expected} bytes (header or data), found {found}")]
     Truncated {
         /// The file.
         path: PathBuf,
@@ -59,6 +59,26 @@ pub enum DataError {
         expected: usize,
         /// Bytes present.
         found: usize,
+    },
+    /// The header announces more items than [`crate::idx::MAX_ITEMS`]: refused before any data
+    /// is read, so that a header cannot make the reader allocate or inflate without bound.
+    #[error("{path}: header announces {count} items, more than the {max} this reader accepts")]
+    TooManyItems {
+        /// The file.
+        path: PathBuf,
+        /// Items the header announces.
+        count: u32,
+        /// The limit.
+        max: u32,
+    },
+    /// The file goes on after the data its header announces (trailing garbage, or a gzip
+    /// bomb behind a small header). Reading stops at the first extra byte.
+    #[error("{path}: data continues past the {expected} bytes the header announces")]
+    TrailingData {
+        /// The file.
+        path: PathBuf,
+        /// Bytes (header and data, decompressed) the header calls for.
+        expected: usize,
     },
     /// Image and label files disagree on the number of items.
     #[error("{images_path}: {images} images, but {labels_path} has {labels} labels")]

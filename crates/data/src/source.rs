@@ -6,6 +6,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use crate::DataError;
+use crate::idx::IdxKind;
 
 /// One of the four MNIST files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,27 +15,33 @@ pub struct MnistFile {
     pub stem: &'static str,
     /// SHA-256 of the decompressed file, hex.
     pub sha256: &'static str,
+    /// Images or labels: a download is read (bounded by its header) before it is hashed.
+    pub kind: IdxKind,
 }
 
 /// The training images (60,000).
 pub const TRAIN_IMAGES: MnistFile = MnistFile {
     stem: "train-images-idx3-ubyte",
     sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    kind: IdxKind::Images,
 };
 /// The training labels.
 pub const TRAIN_LABELS: MnistFile = MnistFile {
     stem: "train-labels-idx1-ubyte",
     sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    kind: IdxKind::Labels,
 };
 /// The test images (10,000).
 pub const TEST_IMAGES: MnistFile = MnistFile {
     stem: "t10k-images-idx3-ubyte",
     sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    kind: IdxKind::Images,
 };
 /// The test labels.
 pub const TEST_LABELS: MnistFile = MnistFile {
     stem: "t10k-labels-idx1-ubyte",
     sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    kind: IdxKind::Labels,
 };
 /// All four, in the order they are fetched.
 pub const MNIST_FILES: [MnistFile; 4] = [TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS];

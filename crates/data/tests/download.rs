@@ -8,8 +8,8 @@ use std::net::TcpListener;
 use std::path::Path;
 
 use data::DataError;
-use data::download::{Downloader, sha256_hex};
-use data::idx::write_idx;
+use data::download::{Downloader, content_sha256};
+use data::idx::{IdxKind, read_idx, write_idx};
 use data::source::MnistFile;
 
 /// Serves `routes` (path -> body; anything else is a 404) for `requests` requests.
@@ -52,8 +52,8 @@ fn labels_fixture(dir: &Path) -> (Vec<u8>, String) {
     )
     .unwrap();
     let gz = std::fs::read(dir.join("l.gz")).unwrap();
-    let raw = data::idx::read_maybe_gzip(&dir.join("l.gz")).unwrap();
-    (gz, sha256_hex(&raw))
+    let idx = read_idx(&dir.join("l.gz"), IdxKind::Labels).unwrap();
+    (gz, content_sha256(&idx))
 }
 
 fn leak(s: String) -> &'static str {
@@ -74,6 +74,7 @@ fn falls_back_to_the_next_mirror_and_verifies() {
     let file = MnistFile {
         stem: "labels-idx1-ubyte",
         sha256: leak(sha),
+        kind: IdxKind::Labels,
     };
     let broken = serve(vec![], 1);
     let good = serve(vec![("/labels-idx1-ubyte.gz".into(), gz.clone())], 1);
@@ -102,6 +103,7 @@ fn checksum_mismatch_leaves_nothing_in_the_cache() {
     let file = MnistFile {
         stem: "labels-idx1-ubyte",
         sha256: "00".repeat(32).leak(),
+        kind: IdxKind::Labels,
     };
     let server = serve(vec![("/labels-idx1-ubyte.gz".into(), gz)], 1);
     let cache = tempfile::tempdir().unwrap();

@@ -308,3 +308,79 @@ fn augmentation_is_seeded_bounded_and_varies_per_visit() {
     assert_eq!(identity[14 * 28 + 14], 255);
     assert_eq!(identity.iter().filter(|p| **p > 0).count(), 1);
 }
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+#[test]
+fn multi_member_gzip_is_read_to_the_end() {
+    // As `cat a.gz b.gz` or pigz make it: the header and part of the data in one member,
+    // the rest in two more. A reader of the first member alone finds the file truncated.
+    let (images, labels) = fixture(3);
+    let image_file = [data::idx::images_header(3), images.clone()].concat();
+    let label_file = [data::idx::labels_header(3), labels.clone()].concat();
+    let dir = tempfile::tempdir().unwrap();
+    let members = |bytes: &[u8], cuts: [usize; 2]| {
+        [
+            gzip(&bytes[..cuts[0]]),
+            gzip(&bytes[cuts[0]..cuts[1]]),
+            gzip(&bytes[cuts[1]..]),
+        ]
+        .concat()
+    };
+    std::fs::write(dir.path().join("i.gz"), members(&image_file, [10, 900])).unwrap();
+    std::fs::write(dir.path().join("l.gz"), members(&label_file, [8, 9])).unwrap();
+    let set = MnistSet::read(&dir.path().join("i.gz"), &dir.path().join("l.gz")).unwrap();
+    assert_eq!(set.len(), 3);
+    assert_eq!(set.labels(), labels.as_slice());
+    assert_eq!(set.image(2), &images[2 * PIXELS..]);
+}
+
+#[test]
+fn data_past_what_the_header_announces_is_an_error() {
+    let good_labels = [header(&[2049, 1]), vec![3]].concat();
+    let image = [header(&[2051, 1, 28, 28]), vec![0; PIXELS]].concat();
+    let with_garbage = [image.clone(), vec![0]].concat();
+    for file in [with_garbage.clone(), gzip(&with_garbage)] {
+        let err = read_err(&file, &good_labels);
+        assert!(
+            matches!(err, DataError::TrailingData { expected: 800, .. }),
+            "{err}"
+        );
+    }
+    // A second gzip member holding the extra byte is caught the same way.
+    let err = read_err(&[gzip(&image), gzip(&[0])].concat(), &good_labels);
+    assert!(matches!(err, DataError::TrailingData { .. }), "{err}");
+    // And so is junk after the gzip stream that is not another member.
+    let err = read_err(&[gzip(&image), b"junk".to_vec()].concat(), &good_labels);
+    assert!(matches!(err, DataError::Gzip { .. }), "{err}");
+}
+
+#[test]
+fn a_header_announcing_more_than_the_limit_is_refused_before_reading() {
+    use data::idx::MAX_ITEMS;
+    let image = [header(&[2051, MAX_ITEMS + 1, 28, 28]), vec![0; PIXELS]].concat();
+    let err = read_err(&image, &[header(&[2049, 1]), vec![3]].concat());
+    assert!(
+        matches!(err, DataError::TooManyItems { count, max: MAX_ITEMS, .. } if count == MAX_ITEMS + 1),
+        "{err}"
+    );
+    let good_image = [header(&[2051, 1, 28, 28]), vec![0; PIXELS]].concat();
+    let err = read_err(&good_image, &header(&[2049, u32::MAX]));
+    assert!(matches!(err, DataError::TooManyItems { .. }), "{err}");
+    assert!(err.to_string().contains("4294967295"), "{err}");
+}
+
+#[test]
+fn corrupt_crc_of_the_last_member_is_an_error() {
+    let image = [header(&[2051, 1, 28, 28]), vec![7; PIXELS]].concat();
+    let mut gz = gzip(&image);
+    let crc = gz.len() - 8;
+    gz[crc] ^= 0xff;
+    let err = read_err(&gz, &[header(&[2049, 1]), vec![3]].concat());
+    assert!(matches!(err, DataError::Gzip { .. }), "{err}");
+}

@@ -6,8 +6,9 @@
 use std::path::PathBuf;
 
 use burn::data::dataset::Dataset;
+use data::idx::read_idx;
 use data::source::{Location, MNIST_FILES};
-use data::{Mnist, download::sha256_hex, idx::read_maybe_gzip};
+use data::{Mnist, download::content_sha256};
 
 fn mnist_dir() -> PathBuf {
     std::env::var_os("MNIST_DIR")
@@ -22,7 +23,7 @@ fn files_match_the_published_checksums() {
     for file in MNIST_FILES {
         let path = location.find(&file).unwrap();
         assert_eq!(
-            sha256_hex(&read_maybe_gzip(&path).unwrap()),
+            content_sha256(&read_idx(&path, file.kind).unwrap()),
             file.sha256,
             "{}",
             path.display()
