@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use burn::tensor::Device;
 use infer::Predictor;
-use serve::{AppState, PredictResponse, router};
+use serve::{AppState, PredictResponse, ServerLimits, router};
 use tower::ServiceExt;
 
 const CONTENT_TYPES: [Option<&str>; 8] = [
@@ -27,7 +27,7 @@ fn app() -> &'static axum::Router {
     static APP: OnceLock<axum::Router> = OnceLock::new();
     APP.get_or_init(|| {
         let predictor = Predictor::shipped(&Device::flex()).expect("the shipped model loads");
-        router(Arc::new(AppState { predictor }))
+        router(Arc::new(AppState::new(predictor)), &ServerLimits::default())
     })
 }
 
