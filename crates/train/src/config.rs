@@ -379,8 +379,10 @@ mod tests {
         huge(MnistCnnConfig::new().with_conv2_filters(usize::MAX / 2));
         huge(MnistCnnConfig::new().with_conv1_filters(1 << 40));
         // Parameters in bounds, activations not: wide first convolution at the largest batch.
-        let wide = TrainingConfig::new(MnistCnnConfig::new().with_conv1_filters(20_000))
-            .with_batch_size(MAX_BATCH_SIZE);
+        let wide = TrainingConfig::new(
+            MnistCnnConfig::new().with_conv1_filters(MnistCnnConfig::MAX_FILTERS),
+        )
+        .with_batch_size(MAX_BATCH_SIZE);
         let message = wide.validate().unwrap_err().to_string();
         assert!(message.contains("activations"), "{message}");
     }

@@ -83,7 +83,7 @@ fn absurd_sizes_are_rejected_at_once() {
         (
             "--hidden-units",
             "18446744073709551615",
-            "trainable parameters",
+            "hidden_units",
         ),
     ] {
         let out = train(&[flag, value, "--artifact-dir", run], quick);
