@@ -80,11 +80,7 @@ fn absurd_sizes_are_rejected_at_once() {
             "18446744073709551615",
             "patience must be at most",
         ),
-        (
-            "--hidden-units",
-            "18446744073709551615",
-            "hidden_units",
-        ),
+        ("--hidden-units", "18446744073709551615", "hidden_units"),
     ] {
         let out = train(&[flag, value, "--artifact-dir", run], quick);
         assert_one_line_error(&out, &format!("{flag} {value}"), &[needle]);
