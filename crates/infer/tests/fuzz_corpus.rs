@@ -4,30 +4,13 @@
 
 // The image stack is the `image` feature (on by default).
 #![cfg(feature = "image")]
-#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
-
-use std::path::Path;
 
 #[path = "../../../fuzz/harness/image_preprocess.rs"]
 mod harness;
+#[path = "../../../fuzz/harness/replay.rs"]
+mod replay;
 
 #[test]
 fn corpus_replays_without_panic() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/image_preprocess");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.is_file())
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "{} holds no corpus file", dir.display());
-    let failed: Vec<String> = files
-        .iter()
-        .filter(|path| {
-            let data = std::fs::read(path).unwrap();
-            std::panic::catch_unwind(|| harness::run(&data)).is_err()
-        })
-        .map(|path| path.display().to_string())
-        .collect();
-    assert!(failed.is_empty(), "panicked on: {failed:?}");
+    replay::corpus(env!("CARGO_MANIFEST_DIR"), "image_preprocess", harness::run);
 }
