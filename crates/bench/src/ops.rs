@@ -11,6 +11,7 @@
 use std::time::Instant;
 
 use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::activation::relu;
@@ -23,7 +24,9 @@ use burn::tensor::{Device, Distribution, Int, Tensor};
 use model::kernels::max_pool::{
     PoolActivation, PoolShape, max_pool_activate, max_pool_activate_backward,
 };
-use model::kernels::{FusedActivation, max_pool_activate as fused_pool};
+use model::kernels::{
+    FusedActivation, conv2d as model_conv2d, conv2d_runs_kernel, max_pool_activate as fused_pool,
+};
 use model::{IMAGE_PIXELS, MnistCnnConfig, images_to_tensor};
 use serde::Serialize;
 use train::step::Classifier;
@@ -71,13 +74,10 @@ fn time<T>(mut f: impl FnMut() -> T) -> f64 {
 }
 
 /// Rows from `(op, ms)` pairs.
-fn rows(timed: impl IntoIterator<Item = (&'static str, f64)>) -> Vec<OpTime> {
+fn rows<S: Into<String>>(timed: impl IntoIterator<Item = (S, f64)>) -> Vec<OpTime> {
     timed
         .into_iter()
-        .map(|(op, ms)| OpTime {
-            op: op.to_string(),
-            ms,
-        })
+        .map(|(op, ms)| OpTime { op: op.into(), ms })
         .collect()
 }
 
@@ -92,8 +92,20 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
     let pool = MaxPoolOptions::new([2, 2]);
 
     let x = rand([b, 1, 28, 28]);
-    let (w1, b1) = (rand([32, 1, 3, 3]), rand1(32));
-    let (w2, b2) = (rand([64, 32, 3, 3]), rand1(64));
+    // conv2 on the autodiff device (to time its backward) and as a plain copy.
+    let ad = device.clone().autodiff();
+    let conv1_layer = Conv2dConfig::new([1, 32], [3, 3]).init(device);
+    let conv2_ad = Conv2dConfig::new([32, 64], [3, 3]).init(&ad);
+    let conv2_layer = conv2_ad.valid();
+    let weights = |conv: &Conv2d| {
+        let bias = conv
+            .bias
+            .as_ref()
+            .expect("Conv2dConfig adds a bias by default");
+        (conv.weight.val(), bias.val())
+    };
+    let (w1, b1) = weights(&conv1_layer);
+    let (w2, b2) = weights(&conv2_layer);
     let (wf1, bf1) = (rand2([1600, 512]), rand1(512));
     let (wf2, bf2) = (rand2([512, 10]), rand1(10));
     let targets = Tensor::<1, Int>::from_ints(
@@ -174,13 +186,41 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
     let loss = CrossEntropyLossConfig::new().init(device);
     let bias_grad = |g: &Tensor<4>| g.clone().sum_dim(0).sum_dim(2).sum_dim(3);
 
+    // conv2 as the model runs it (model::kernels::conv2d: the project's kernel on flex, Burn's
+    // conv2d elsewhere). Its backward is not callable on its own: it is timed as forward +
+    // backward through autodiff (seeded with ones) minus the forward. conv1 trains as patches x
+    // weights in Burn's ops on every device (model::network).
+    let conv2_label = if conv2d_runs_kernel(&r1, &conv2_layer) {
+        "project kernel"
+    } else {
+        "Burn's conv2d"
+    };
+    let conv2_forward_ms = time(|| model_conv2d(r1.clone(), &conv2_layer));
+    let r1_ad = Tensor::<4>::from_data(r1.to_data(), &ad);
+    let conv2_backward_ms = time(|| {
+        let input = r1_ad.clone().require_grad();
+        model_conv2d(input, &conv2_ad).backward()
+    }) - conv2_forward_ms;
+
     let mut ops = rows([
+        (
+            format!("forward: conv2 32->64 @3x3, 13->11 ({conv2_label})"),
+            conv2_forward_ms,
+        ),
+        (
+            format!(
+                "backward: conv2 input + weight + bias grads ({conv2_label}; fwd+bwd minus fwd)"
+            ),
+            conv2_backward_ms,
+        ),
+    ]);
+    ops.extend(rows([
         (
             "forward: conv1 1->32 @3x3, 28->26 (patches x weights)",
             time(conv1_matmul),
         ),
         (
-            "forward: conv2 32->64 @3x3, 13->11",
+            "(not in the step) Burn: conv2 forward (conv2d)",
             time(|| conv2d(r1.clone(), w2.clone(), Some(b2.clone()), conv.clone())),
         ),
         ("forward: ReLU after fc1", time(|| relu(h.clone()))),
@@ -261,7 +301,7 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
             }),
         ),
         (
-            "backward: conv2 input grad (transposed conv)",
+            "(not in the step) Burn: conv2 input grad (transposed conv)",
             time(|| {
                 conv_transpose2d(
                     g_a2.clone(),
@@ -272,7 +312,7 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
             }),
         ),
         (
-            "backward: conv2 weight grad",
+            "(not in the step) Burn: conv2 weight grad (conv2d_weight_backward)",
             time(|| conv2d_weight_backward(r1.clone(), w2.clone(), g_a2.clone(), conv.clone())),
         ),
         (
@@ -288,14 +328,10 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
             "(not in the step) conv1 weight grad as Burn's conv2d backward",
             time(|| conv2d_weight_backward(x.clone(), w1.clone(), g_a1.clone(), conv.clone())),
         ),
-        (
-            "backward: conv biases",
-            time(|| (bias_grad(&g_a1), bias_grad(&g_a2))),
-        ),
-    ]);
+        ("backward: conv1 bias grad", time(|| bias_grad(&g_a1))),
+    ]));
 
     // The real thing, through autodiff, for comparison with the sum of its parts.
-    let ad = device.clone().autodiff();
     let model = Classifier::new(MnistCnnConfig::new().init(&ad), 1);
     let images = rand([b, 1, 28, 28]).to_device(&ad);
     let batch_of = || data::MnistBatch {
@@ -413,13 +449,20 @@ pub fn forward_profile(device: &Device, batch: usize) -> OpProfile {
 
     // Each layer once, as a closure: run for its value, timed for its cost.
     let x = images_to_tensor(images, device);
-    let conv1 = || conv2d(x.clone(), w1.clone(), b1.clone(), conv.clone());
+    let conv1 = || model_conv2d(x.clone(), &model.conv1);
+    let burn_conv1 = || conv2d(x.clone(), w1.clone(), b1.clone(), conv.clone());
     let a1 = conv1();
     let max_pool = burn::nn::pool::MaxPool2dConfig::new([2, 2]).init();
     let fused = |x: &Tensor<4>| fused_pool(x.clone(), &max_pool, FusedActivation::Relu);
     let p1 = fused(&a1);
-    let conv2 = || conv2d(p1.clone(), w2.clone(), b2.clone(), conv.clone());
+    let conv2 = || model_conv2d(p1.clone(), &model.conv2);
+    let burn_conv2 = || conv2d(p1.clone(), w2.clone(), b2.clone(), conv.clone());
     let a2 = conv2();
+    let conv_label = if conv2d_runs_kernel(&p1, &model.conv2) {
+        "project kernel"
+    } else {
+        "Burn's conv2d"
+    };
     let flat = fused(&a2).flatten::<2>(1, 3);
     let burn_pool = || {
         (
@@ -435,12 +478,16 @@ pub fn forward_profile(device: &Device, batch: usize) -> OpProfile {
     let probs = softmax();
 
     let mut ops = rows([
+        (format!("conv1 ({conv_label})"), time(conv1)),
+        (format!("conv2 ({conv_label})"), time(conv2)),
+    ]);
+    ops.extend(rows([
         (
             "pixels -> normalised tensor",
             time(|| images_to_tensor(images, device)),
         ),
-        ("conv1 (Burn conv2d)", time(conv1)),
-        ("conv2", time(conv2)),
+        ("(not in the pass) Burn: conv1 (conv2d)", time(burn_conv1)),
+        ("(not in the pass) Burn: conv2 (conv2d)", time(burn_conv2)),
         (
             "max-pool + ReLU x2 (project kernel)",
             time(|| (fused(&a1), fused(&a2))),
@@ -456,7 +503,7 @@ pub fn forward_profile(device: &Device, batch: usize) -> OpProfile {
             "probabilities -> host Vec<f32>",
             time(|| probs.clone().into_data().try_to_vec::<f32>().ok()),
         ),
-    ]);
+    ]));
     ops.sort_by(|a, b| b.ms.total_cmp(&a.ms));
     let full = time(|| {
         let probs = model.probabilities(images_to_tensor(images, device));

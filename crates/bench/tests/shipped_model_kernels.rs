@@ -28,8 +28,9 @@ fn shipped_model_gives_the_same_labels_with_the_flex_kernels() {
     let device = Device::flex();
     let predictor = Predictor::shipped(&device).unwrap();
     let net = predictor.net();
-    // The shipped model uses ReLU and max pooling: `forward` runs the fused kernel for both pools,
-    // `forward_portable` Burn's max_pool2d then relu, the code path before the kernels.
+    // The shipped model uses ReLU and max pooling: `forward` runs the project's convolution for
+    // both layers and the fused kernel for both pools, `forward_portable` Burn's conv2d,
+    // max_pool2d then relu, the code path before the kernels.
     assert!(
         matches!(net.pool, model::Pool::Max(_)) && matches!(net.activation, model::Act::Relu(_))
     );

@@ -16,10 +16,12 @@
 //!
 //! This crate holds only the module and its configuration: no data loading, no training. The
 //! backend is chosen at runtime through the [`burn::tensor::Device`] passed to
-//! [`MnistCnnConfig::init`]. The feature `flex-kernels` (enabled by `train`'s `flex` feature)
-//! compiles in Burn's flex backend with autodiff for the project's own training ops on that
-//! device ([`kernels`]); without it (the default, so `infer` and `serve` carry no autodiff) the
-//! crate depends on `burn` without any backend and every device runs Burn's standard ops.
+//! [`MnistCnnConfig::init`]. The feature `flex-kernels` (enabled by `infer`'s `flex` feature)
+//! compiles in Burn's flex backend and the project's own ops on that device ([`kernels`]: a
+//! convolution and a fused pool + activation); `flex-train-kernels` (enabled by `train`'s `flex`
+//! feature) adds their backward passes, and with them Burn's autodiff, which `infer` and `serve`
+//! do not carry. Without either (the default) the crate depends on `burn` without any backend
+//! and every device runs Burn's standard ops.
 
 mod config;
 mod input;

@@ -205,8 +205,13 @@ impl MnistCnn {
     }
 
     fn layers(&self, images: Tensor<4>, mask: Option<Tensor<2>>, ops: Ops) -> Tensor<2> {
-        let x = self.pool_and_activate(self.conv1_forward(images), ops);
-        let x = self.pool_and_activate(self.conv2.forward(x), ops);
+        let x = self.pool_and_activate(self.conv1_with(images, ops), ops);
+        let x = match ops {
+            Ops::Native => self.conv2_forward(x),
+            // Exporters trace standard ops only.
+            Ops::Portable => self.conv2.forward(x),
+        };
+        let x = self.pool_and_activate(x, ops);
         // flatten: [B, C, H, W] -> [B, C*H*W] (1600 for the default network)
         let x = x.flatten::<2>(1, 3);
         let x = self.activate_with(self.fc1.forward(x), ops);
@@ -240,7 +245,7 @@ impl MnistCnn {
     /// The post-activation feature maps of both convolutions (before their pooling).
     pub fn features(&self, images: Tensor<4>) -> FeatureMaps {
         let conv1 = self.activate(self.conv1_forward(images));
-        let conv2 = self.activate(self.conv2.forward(self.pool(conv1.clone())));
+        let conv2 = self.activate(self.conv2_forward(self.pool(conv1.clone())));
         FeatureMaps { conv1, conv2 }
     }
 
@@ -250,7 +255,7 @@ impl MnistCnn {
     pub fn stages(&self, images: Tensor<4>) -> Stages {
         let conv1 = self.activate(self.conv1_forward(images));
         let pool1 = self.pool(conv1.clone());
-        let conv2 = self.activate(self.conv2.forward(pool1.clone()));
+        let conv2 = self.activate(self.conv2_forward(pool1.clone()));
         let pool2 = self.pool(conv2.clone());
         let hidden = self.activate(self.fc1.forward(pool2.clone().flatten::<2>(1, 3)));
         let logits = self.fc2.forward(hidden.clone());
@@ -264,15 +269,30 @@ impl MnistCnn {
         }
     }
 
-    /// Training uses the matrix-product form of conv1 for its cheaper weight gradient;
-    /// inference keeps Burn's convolution, which is faster there (measured: crates/bench/README.md,
-    /// "Changes, each measured", item 2).
+    /// Training uses the matrix-product form of conv1 for its cheaper weight gradient (on every
+    /// device: for a 1-channel input it beats the project's convolution kernel too, whose
+    /// whole-batch products suit conv2's 288-long patches, not conv1's 9); inference uses
+    /// [`crate::kernels::conv2d`]: the project's kernel on flex, Burn's convolution elsewhere
+    /// (measured: crates/bench/README.md, "Changes, each measured", item 2, and "Custom
+    /// kernels").
     fn conv1_forward(&self, images: Tensor<4>) -> Tensor<4> {
+        self.conv1_with(images, Ops::Native)
+    }
+
+    fn conv1_with(&self, images: Tensor<4>, ops: Ops) -> Tensor<4> {
         if images.device().is_autodiff() {
             self.conv1_as_matmul(images)
+        } else if matches!(ops, Ops::Native) {
+            crate::kernels::conv2d(images, &self.conv1)
         } else {
             self.conv1.forward(images)
         }
+    }
+
+    /// conv2 through [`crate::kernels::conv2d`]: the project's kernel on flex, Burn's
+    /// convolution elsewhere.
+    fn conv2_forward(&self, x: Tensor<4>) -> Tensor<4> {
+        crate::kernels::conv2d(x, &self.conv2)
     }
 
     /// The tail of a convolution block. The lecture activates, then pools; with max pooling

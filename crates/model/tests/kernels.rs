@@ -2,7 +2,7 @@
 //! gradients bit for bit, on random inputs with many ties, odd sizes, batches 1, 3 and 64, both
 //! activations; the wrapper's fallback; and the whole network's forward and gradients with the
 //! kernels against the lecture's layer order in Burn's ops, for both poolings.
-#![cfg(feature = "flex-kernels")]
+#![cfg(feature = "flex-train-kernels")]
 #![allow(clippy::unwrap_used)]
 
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};

@@ -354,8 +354,10 @@ fn forward_is_the_lectures_layer_order() {
 
 #[test]
 fn portable_forward_is_the_same_function() {
-    // The forward pass `infer export` traces spells leaky ReLU with ReLUs; same values, bit for
-    // bit, for every pooling/activation.
+    // The forward pass `infer export` traces spells leaky ReLU with ReLUs and runs Burn's
+    // convolution, where `forward` runs the project's flex kernel (model::kernels::conv2d, whose
+    // sums run in another order): the same values up to float rounding, for every
+    // pooling/activation.
     let device = device();
     for pooling in [Pooling::Max, Pooling::Avg] {
         for activation in [Activation::Relu, Activation::LeakyRelu { slope: 0.2 }] {
@@ -364,11 +366,14 @@ fn portable_forward_is_the_same_function() {
                 .with_activation(activation)
                 .init(&device);
             let images = random_images(3, &device);
-            assert_eq!(
-                values(model.forward_portable(images.clone())),
-                values(model.forward(images)),
-                "{pooling:?} {activation:?}"
-            );
+            let portable = values(model.forward_portable(images.clone()));
+            let native = values(model.forward(images));
+            let diff = portable
+                .iter()
+                .zip(&native)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            assert!(diff < 1e-5, "{pooling:?} {activation:?}: differ by {diff}");
         }
     }
 }

@@ -1,13 +1,25 @@
 //! The project's own ops for the flex device, chosen by the profile (`bench --ops`) and measured
 //! before and after (crates/bench/README.md, "Custom kernels").
 //!
+//! Two ops: [`max_pool_activate`] (2x2 max pool fused with the activation after it,
+//! `max_pool.rs`) and [`conv2d`] (an unpadded stride-1 convolution as patches × weights that
+//! keeps its patches for the weight gradient, `conv.rs`); `flex.rs` registers both on the flex
+//! device.
+//!
 //! Each op has a wrapper here that checks, before dispatching, that the tensor lives on the flex
-//! device (with or without autodiff), that its dtype and shape are the ones the kernel handles,
-//! and that the layer's settings are those the kernel implements; otherwise the wrapper runs
-//! Burn's standard ops. Calling a backend extension on a backend it does not list panics, so
-//! the wgpu, ndarray and graph-capture devices must never reach the dispatch: they see only
-//! standard ops. Without the `flex-kernels` feature every wrapper declines.
+//! device, that its dtype and shape are the ones the kernel handles, and that the layer's
+//! settings are those the kernel implements; otherwise the wrapper runs Burn's standard ops.
+//! Calling a backend extension on a backend it does not list panics, so the wgpu, ndarray and
+//! graph-capture devices must never reach the dispatch: they see only standard ops.
+//!
+//! Features: `flex-kernels` compiles the forwards, for the plain flex device (inference:
+//! `infer`, `serve`); `flex-train-kernels` adds their backward passes on `Autodiff<Flex>`
+//! (training), and with it the autodiff backend, which inference crates must not carry. Without
+//! `flex-train-kernels` the wrappers decline on autodiff devices; without `flex-kernels` they
+//! always decline.
 
+#[cfg(feature = "flex-kernels")]
+pub mod conv;
 #[cfg(feature = "flex-kernels")]
 mod flex;
 #[cfg(feature = "flex-kernels")]
@@ -15,6 +27,7 @@ pub mod max_pool;
 
 #[cfg(feature = "flex-kernels")]
 use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2d;
 use burn::nn::pool::MaxPool2d;
 use burn::tensor::Tensor;
 use burn::tensor::activation::{leaky_relu, relu};
@@ -53,8 +66,8 @@ pub fn max_pool_activate(x: Tensor<4>, pool: &MaxPool2d, act: FusedActivation) -
 }
 
 /// Whether [`max_pool_activate`] runs the flex kernel on `x`: a 2x2, stride-2, unpadded,
-/// undilated, floor-mode max pool of an `f32` tensor at least 2x2 on the flex device (with or
-/// without autodiff), followed by a non-decreasing activation (ReLU, or leaky ReLU with a
+/// undilated, floor-mode max pool of an `f32` tensor at least 2x2 on the flex device (see
+/// [`runs_on_kernel_device`]), followed by a non-decreasing activation (ReLU, or leaky ReLU with a
 /// non-negative slope: only those commute with the max, so that pooling first is the lecture's
 /// function).
 /// Always false without the `flex-kernels` feature.
@@ -109,23 +122,95 @@ fn flex_activation(act: FusedActivation) -> Option<max_pool::PoolActivation> {
 /// floor mode.
 #[cfg(feature = "flex-kernels")]
 fn is_plain_2x2_pool(pool: &MaxPool2d) -> bool {
-    let unpadded = match pool.padding {
-        PaddingConfig2d::Valid => true,
-        PaddingConfig2d::Explicit(top, left, bottom, right) => top + left + bottom + right == 0,
-        PaddingConfig2d::Same => false,
-    };
     pool.kernel_size == [2, 2]
         && pool.stride == [2, 2]
         && pool.dilation == [1, 1]
         && !pool.ceil_mode
-        && unpadded
+        && unpadded(&pool.padding)
 }
 
-/// `x` is an `f32` tensor on the flex device (autodiff or not), at least 2x2.
+#[cfg(feature = "flex-kernels")]
+fn unpadded(padding: &PaddingConfig2d) -> bool {
+    match padding {
+        PaddingConfig2d::Valid => true,
+        PaddingConfig2d::Explicit(top, left, bottom, right) => top + left + bottom + right == 0,
+        PaddingConfig2d::Same => false,
+    }
+}
+
+/// `x` is an `f32` tensor at least 2x2 on a device the kernels are compiled for.
 #[cfg(feature = "flex-kernels")]
 fn fits_flex_kernel(x: &Tensor<4>) -> bool {
-    use burn::backend::DispatchDevice;
     let [_, _, height, width] = x.dims();
-    let on_flex = matches!(x.device().inner().as_dispatch(), DispatchDevice::Flex(_));
-    on_flex && x.dtype() == burn::tensor::DType::F32 && height >= 2 && width >= 2
+    runs_on_kernel_device(x) && height >= 2 && width >= 2
+}
+
+/// Whether `x` is an `f32` tensor on a device the kernels are compiled for: the plain flex
+/// device, and `Autodiff<Flex>` with feature `flex-train-kernels`. Always false without
+/// `flex-kernels`.
+pub fn runs_on_kernel_device<const D: usize>(x: &Tensor<D>) -> bool {
+    #[cfg(feature = "flex-kernels")]
+    {
+        use burn::backend::DispatchDevice;
+        let device = x.device();
+        let on_flex = matches!(
+            device.clone().inner().as_dispatch(),
+            DispatchDevice::Flex(_)
+        );
+        let autodiff_ok = cfg!(feature = "flex-train-kernels") || !device.is_autodiff();
+        on_flex && autodiff_ok && x.dtype() == burn::tensor::DType::F32
+    }
+    #[cfg(not(feature = "flex-kernels"))]
+    {
+        let _ = x;
+        false
+    }
+}
+
+/// `conv.forward(x)`: through the flex kernel (patches × weights, [`conv`]) where
+/// [`conv2d_runs_kernel`] says it applies, else Burn's `Conv2d::forward`. The same function up to
+/// float rounding (the sums run in another order).
+pub fn conv2d(x: Tensor<4>, conv: &Conv2d) -> Tensor<4> {
+    #[cfg(feature = "flex-kernels")]
+    if conv2d_runs_kernel(&x, conv)
+        && let Some(bias) = &conv.bias
+    {
+        use burn::backend::Dispatch;
+        use flex::FlexKernels;
+        let out = <Dispatch as FlexKernels>::conv2d_unpadded(
+            x.into_dispatch(),
+            conv.weight.val().into_dispatch(),
+            bias.val().into_dispatch(),
+        );
+        return Tensor::from_dispatch(out);
+    }
+    conv.forward(x)
+}
+
+/// Whether [`conv2d`] runs the flex kernel: stride 1, no padding, no dilation, one group, a
+/// bias, `f32` weights, an `f32` input on a kernel device (see [`runs_on_kernel_device`]) with
+/// the layer's channel count and at least the window's size. Always false without the
+/// `flex-kernels` feature.
+pub fn conv2d_runs_kernel(x: &Tensor<4>, conv: &Conv2d) -> bool {
+    #[cfg(feature = "flex-kernels")]
+    {
+        let [_, channels, height, width] = x.dims();
+        let weight = conv.weight.val();
+        let [_, weight_channels, kernel_height, kernel_width] = weight.dims();
+        conv.stride == [1, 1]
+            && conv.dilation == [1, 1]
+            && conv.groups == 1
+            && unpadded(&conv.padding)
+            && conv.bias.is_some()
+            && weight.dtype() == burn::tensor::DType::F32
+            && channels == weight_channels
+            && height >= kernel_height
+            && width >= kernel_width
+            && runs_on_kernel_device(x)
+    }
+    #[cfg(not(feature = "flex-kernels"))]
+    {
+        let _ = (x, conv);
+        false
+    }
 }

@@ -1,6 +1,11 @@
 //! The shipped model on wgpu and on flex over the same 1,000 MNIST test images
-//! (`cargo test -p infer --features wgpu`, with `MNIST_DIR`).
+//! (`cargo test -p train --features wgpu --test wgpu_inference`, with `MNIST_DIR`).
+//!
+//! An inference test, kept with `train`'s GPU tests so that CI's GPU stage builds one package:
+//! `-p infer` would add its image decoders, ONNX exporter and the tract runtime (its test
+//! dependency) to that stage's second build of Burn.
 #![cfg(feature = "wgpu")]
+#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 
