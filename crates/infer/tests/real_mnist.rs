@@ -1,6 +1,6 @@
-//! The shipped model on the real MNIST test set (`MNIST_DIR`), and its exported ONNX and
-//! safetensors files. Ignored by default; `.ci/run` runs them. They fail, never skip, without
-//! MNIST_DIR.
+//! The shipped model on the real MNIST test set (`MNIST_DIR`), and its exported safetensors file
+//! (the ONNX file: `.ci/run`'s `onnx-runtime` stage). Ignored by default; `.ci/run` runs them.
+//! They fail, never skip, without MNIST_DIR.
 
 mod common;
 
@@ -10,7 +10,7 @@ use burn::tensor::Device;
 use data::Mnist;
 use image::{DynamicImage, GrayImage, Rgb, RgbImage};
 use infer::{Predictor, evaluate, predict_set};
-use model::{IMAGE_SIZE, Pixels};
+use model::IMAGE_SIZE;
 
 /// The committed model's directory, for its metrics.json (the model itself is built in).
 fn shipped_dir() -> PathBuf {
@@ -78,27 +78,17 @@ fn image_path_agrees_with_raw_pixels() {
     assert!(inverted_agree >= 990, "only {inverted_agree} of 1000 agree");
 }
 
-/// The exported files are the same model: safetensors loads back to the record's logits bit for
-/// bit, and the ONNX model in tract scores the record's accuracy on the 10,000 test images, one
-/// at a time and in batches of 64.
+/// The exported safetensors file is the same model: it loads back to the record's predictions on
+/// the 10,000 test images. (The exported ONNX file is scored on the same images in ONNX Runtime
+/// by `.ci/run`'s `onnx-runtime` stage: `examples/onnx_fixtures.rs --mnist-dir` and
+/// `tests/onnx_runtime.py`.)
 #[test]
 #[ignore = "needs real MNIST in MNIST_DIR"]
-fn exported_onnx_and_safetensors_score_the_records_accuracy() {
+fn exported_safetensors_predicts_as_the_record() {
     let predictor = Predictor::shipped(&Device::flex()).unwrap();
     let device = predictor.device();
     let set = test_set();
-    let images: Vec<Pixels> = (0..set.len())
-        .map(|i| <Pixels>::try_from(set.image(i)).unwrap())
-        .collect();
-    let correct = |predicted: &[u8]| {
-        predicted
-            .iter()
-            .zip(set.labels())
-            .filter(|(p, l)| p == l)
-            .count()
-    };
     let record = predict_set(predictor.net(), &set, device);
-    let record_correct = correct(&record);
 
     let dir = tempfile::tempdir().unwrap();
     let bytes = infer::export::safetensors_bytes(predictor.net(), predictor.config()).unwrap();
@@ -106,22 +96,4 @@ fn exported_onnx_and_safetensors_score_the_records_accuracy() {
     std::fs::write(&file, bytes).unwrap();
     let imported = Predictor::load(&file, device).unwrap();
     assert_eq!(predict_set(imported.net(), &set, device), record);
-
-    let onnx = infer::export::onnx_bytes(predictor.net(), predictor.config(), device).unwrap();
-    let plan = common::tract_runtime::plan(&onnx);
-    for batch in [64, 1] {
-        let (mut tract_labels, mut max_diff) = (Vec::new(), 0f32);
-        for chunk in images.chunks(batch) {
-            let tract = common::tract_runtime::logits(&plan, chunk);
-            let burn = common::logits(predictor.net(), chunk, device);
-            max_diff = max_diff.max(common::max_abs_diff(&tract, &burn));
-            tract_labels.extend(common::labels(&tract));
-        }
-        println!(
-            "batch {batch}: record {record_correct}/10000, ONNX in tract {}/10000, max |logit difference| {max_diff:e}",
-            correct(&tract_labels)
-        );
-        assert_eq!(correct(&tract_labels), record_correct, "batch {batch}");
-        assert!(max_diff <= 1e-4, "batch {batch}: {max_diff}");
-    }
 }

@@ -6,7 +6,6 @@
 #![allow(dead_code)]
 
 pub mod torch_file;
-pub mod tract_runtime;
 
 use std::path::{Path, PathBuf};
 
