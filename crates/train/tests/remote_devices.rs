@@ -1,6 +1,8 @@
 //! Training on devices of other processes: two `serve-device` servers on loopback, reached as
 //! `--devices remote:ws://...,remote:ws://...` through Burn's remote backend and MultiDevice
-//! strategy. Run with `cargo test -p train --features remote --test remote_devices`.
+//! strategy. Runs in `cargo test --workspace`: the `remote-devices` example, a workspace member,
+//! turns `remote` on for the workspace's test build (alone: `cargo test -p train --features
+//! remote --test remote_devices`).
 
 #![cfg(feature = "remote")]
 #![allow(clippy::unwrap_used)]
@@ -19,6 +21,27 @@ use train::{Backend, OptimizerKind, SelectedDevice, TrainingConfig};
 
 /// How long a server may take to print its address.
 const START_LIMIT: Duration = Duration::from_secs(60);
+
+/// How long one test's training may take (~10 s when it works): a hung connection fails the
+/// test instead of holding the whole test run.
+const RUN_LIMIT: Duration = Duration::from_secs(240);
+
+/// Runs `work` on its own thread and waits at most [`RUN_LIMIT`] for it. On a timeout the test
+/// fails, and the servers the test holds are killed as it unwinds.
+fn within_limit(work: impl FnOnce() + Send + 'static) {
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        work();
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(RUN_LIMIT) {
+        Ok(()) => {}
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("training ran over {RUN_LIMIT:?}"),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            panic!("the training thread panicked (its message is above)")
+        }
+    }
+}
 
 /// A `serve-device` process on a free loopback port, killed when dropped.
 struct Server {
@@ -91,6 +114,10 @@ fn flex() -> SelectedDevice {
 fn two_remote_devices_take_the_same_first_step_as_one_local_device() {
     let servers = [Server::start(), Server::start()];
     let (devices, names) = remote_devices(&servers);
+    within_limit(move || first_steps_match(devices, names));
+}
+
+fn first_steps_match(devices: Vec<SelectedDevice>, names: Vec<String>) {
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let mnist = multi::step_data();
     for optimizer in [OptimizerKind::Sgd, OptimizerKind::Adam] {
@@ -118,6 +145,10 @@ fn two_remote_devices_take_the_same_first_step_as_one_local_device() {
 fn two_remote_devices_lower_the_loss_and_export_a_model_infer_loads() {
     let servers = [Server::start(), Server::start()];
     let (devices, names) = remote_devices(&servers);
+    within_limit(move || trains_and_exports(devices, names));
+}
+
+fn trains_and_exports(devices: Vec<SelectedDevice>, names: Vec<String>) {
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let dir = tempfile::tempdir().unwrap();
     let config = TrainingConfig::new(multi::small_net().with_dropout(0.1))

@@ -1,0 +1,138 @@
+//! One training spread over devices that other servers run, in one command:
+//!
+//! ```text
+//! cargo run --release -p remote-devices -- --servers 2 --epochs 1
+//! ```
+//!
+//! It starts `--servers` device servers on loopback ports (Burn's `RemoteServer` over WebSocket,
+//! what `train`'s `serve-device` binary runs on another machine), opens them as
+//! `train --devices remote:ws://HOST:PORT,...` does, and trains with Burn's MultiDevice strategy:
+//! every batch is split across the servers, each computes its share's gradients, and this
+//! process keeps the model and the optimiser. Here the servers are threads of this process so
+//! that the example needs no second terminal; across machines the code is the same, only the
+//! addresses change.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use burn::server::{RemoteServer, WebSocketTransport};
+use burn::tensor::Device;
+use clap::Parser;
+use data::Mnist;
+use model::MnistCnnConfig;
+use train::device_list::DeviceList;
+use train::multi_device::MultiDeviceConfig;
+use train::{ProgressStyle, RunDir, RunOptions, TrainingConfig, train_on};
+
+/// At most this many servers: each is a full CPU device, and this machine's cores are shared.
+const MAX_SERVERS: usize = 8;
+
+#[derive(Parser)]
+#[command(about = "Train the MNIST CNN across device servers on loopback (Burn's remote backend)")]
+struct Args {
+    /// Device servers to start and train on (1-8)
+    #[arg(long, default_value_t = 2)]
+    servers: usize,
+    /// Epochs to train (1-100)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=100))]
+    epochs: u16,
+    /// Directory with the four MNIST IDX files [default: 2,000 synthetic digits, so the example
+    /// runs offline in seconds]
+    #[arg(long)]
+    mnist_dir: Option<PathBuf>,
+    /// Run directory to write (config, history, model) [default: a temporary directory]
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<()> {
+    if !(1..=MAX_SERVERS).contains(&args.servers) {
+        bail!("--servers must be 1 to {MAX_SERVERS}, not {}", args.servers);
+    }
+    // The validation split comes out of the training images: 5,000 of MNIST's 60,000 (train's
+    // default), 200 of the 2,000 synthetic ones.
+    let (mnist, valid_size) = match &args.mnist_dir {
+        Some(dir) => (Mnist::load(Some(dir)).context("cannot read MNIST")?, 5_000),
+        None => (data::synthetic::mnist(2_000, 500), 200),
+    };
+
+    // Each server serves one flex (CPU) device until the process ends.
+    let addresses = (0..args.servers)
+        .map(|_| start_server())
+        .collect::<Result<Vec<_>>>()?;
+    let names: Vec<String> = addresses.iter().map(|a| format!("remote:{a}")).collect();
+    println!("device servers: {}", names.join(", "));
+
+    // The same parsing and connecting as `train --devices`.
+    let mut devices = names
+        .join(",")
+        .parse::<DeviceList>()
+        .context("cannot parse the device list")?
+        .select()
+        .context("cannot connect to the device servers")?
+        .into_iter();
+
+    // The global batch (64) is split across the devices; MultiDeviceConfig checks it divides.
+    let mut config = TrainingConfig::new(MnistCnnConfig::new())
+        .with_epochs(args.epochs.into())
+        .with_valid_size(valid_size);
+    if names.len() > 1 {
+        let multi = MultiDeviceConfig::new(names.clone(), &config)?;
+        config = config.with_multi_device(Some(multi));
+    }
+    let scratch;
+    let out = match args.out {
+        Some(out) => out,
+        None => {
+            scratch = tempfile::tempdir().context("cannot create a temporary directory")?;
+            scratch.path().to_path_buf()
+        }
+    };
+    let run = RunDir::new(&out)
+        .prepare(&config, false)
+        .with_context(|| format!("cannot prepare the run directory {}", out.display()))?;
+    let options = RunOptions {
+        device: devices.next().context("no device")?,
+        progress: ProgressStyle::Plain(Duration::from_secs(10)),
+        shards: None,
+        extra_devices: devices.collect(),
+    };
+    let metrics = train_on(run, &mnist, &options).context("training failed")?;
+    println!(
+        "trained {} epoch(s) on {} remote device(s): test accuracy {:.2}%, model in {}",
+        args.epochs,
+        names.len(),
+        100.0 * metrics.test_accuracy,
+        out.join("model").display()
+    );
+    Ok(())
+}
+
+/// Starts a device server on a free loopback port, on its own thread; returns `ws://ADDRESS`.
+fn start_server() -> Result<String> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("cannot listen on loopback")?;
+    let address = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
+    std::thread::spawn(move || {
+        let served = RemoteServer::new([Device::flex()])
+            .serve(WebSocketTransport::from_listener(listener));
+        if let Err(err) = served {
+            eprintln!("device server {address} stopped: {err:#}");
+        }
+    });
+    Ok(format!("ws://{address}"))
+}
