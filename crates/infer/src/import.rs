@@ -2,8 +2,8 @@
 //!
 //! Burn's stores apply whatever matches and report the rest; this module checks the file's
 //! tensors against the network first (names, float32 — or float16 in safetensors, converted to
-//! float32 on load — shapes in PyTorch's layout), so that a
-//! wrong file is refused with one error naming the tensor instead of a half-loaded network.
+//! float32 on load — shapes in PyTorch's layout), so that a wrong file is refused with one error
+//! naming the tensor instead of a half-loaded network.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -96,18 +96,13 @@ pub(crate) fn pytorch(
     let store = PytorchStore::from_file(path)
         .allow_partial(true)
         .validate(false);
-    let net = apply(
-        store,
-        path,
-        &config,
-        &origin,
-        &[DType::F32],
-        device,
-        |source| InferError::NotPytorch {
+    let dtypes = [DType::F32];
+    let net = apply(store, path, &config, &origin, &dtypes, device, |source| {
+        InferError::NotPytorch {
             path: path.into(),
             source,
-        },
-    )?;
+        }
+    })?;
     Ok((net, config))
 }
 

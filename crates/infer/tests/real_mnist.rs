@@ -117,7 +117,7 @@ fn f16_safetensors_keep_the_test_accuracy() {
         std::fs::create_dir(dir.path().join(name)).unwrap();
         std::fs::write(dir.path().join(name).join("model.safetensors"), bytes).unwrap();
     }
-    let half = Predictor::load(&dir.path().join("f16"), device).unwrap();
+    let half = Predictor::load(dir.path().join("f16"), device).unwrap();
     let rounded = evaluate(half.net(), &set, device).unwrap();
     let points = 100.0 * (rounded.accuracy() - full.accuracy());
     println!(
