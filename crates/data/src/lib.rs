@@ -1,6 +1,7 @@
 //! MNIST for the `mnist-cnn` project: the IDX reader, where the files come from (a directory,
 //! `MNIST_DIR`, or a verified download into a cache), Burn datasets with a seeded validation
-//! split, optional augmentation, and the batcher that turns digits into normalised tensors.
+//! split, optional augmentation, the batcher that turns digits into normalised tensors, and the
+//! test-time perturbations of the robustness report.
 
 pub mod augment;
 pub mod batcher;
@@ -9,10 +10,11 @@ pub mod dataset;
 pub mod download;
 mod error;
 pub mod idx;
+pub mod perturb;
 pub mod source;
 pub mod synthetic;
 
-pub use augment::{Augmentation, AugmentedDataset};
+pub use augment::{Affine, Augmentation, AugmentedDataset, affine};
 pub use batcher::{MnistBatch, MnistBatcher};
 pub use dataset::{Mnist, MnistDataset, MnistItem, MnistSet};
 #[cfg(feature = "download")]

@@ -314,4 +314,8 @@ pub enum InferError {
         #[source]
         source: image::ImageError,
     },
+    /// plotters could not draw the robustness plot (a bug of this crate, not a user error).
+    #[cfg(feature = "image")]
+    #[error("cannot draw the robustness plot: {0}")]
+    Plot(String),
 }

@@ -1,8 +1,9 @@
 //! Weights made elsewhere: safetensors and PyTorch `state_dict` files in PyTorch's layout.
 //!
 //! Burn's stores apply whatever matches and report the rest; this module checks the file's
-//! tensors against the network first (names, float32, shapes in PyTorch's layout), so that a
-//! wrong file is refused with one error naming the tensor instead of a half-loaded network.
+//! tensors against the network first (names, float32 — or float16 in safetensors, converted to
+//! float32 on load — shapes in PyTorch's layout), so that a wrong file is refused with one error
+//! naming the tensor instead of a half-loaded network.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use burn::store::burn_pack::Tensor as TensorEntry;
 use burn::store::{
-    ApplyError, BurnToPyTorchAdapter, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter,
-    PytorchStore, SafetensorsStore, SafetensorsStoreError,
+    ApplyError, BurnToPyTorchAdapter, FloatCastAdapter, ModuleAdapter, ModuleSnapshot, ModuleStore,
+    PyTorchToBurnAdapter, PytorchStore, SafetensorsStore, SafetensorsStoreError,
 };
 use burn::tensor::{DType, Device};
 use model::{MnistCnn, MnistCnnConfig};
@@ -67,11 +68,14 @@ pub(crate) fn safetensors(
         Some(json) => (metadata_config(json, path)?, ConfigOrigin::Metadata),
         None => config_beside(path, fallback)?,
     };
+    // float16 weights (`infer export --dtype f16`, PyTorch's `model.half()`) become float32:
+    // Burn would otherwise keep a half-precision parameter as it is.
     let store = SafetensorsStore::from_bytes(Some(bytes))
-        .with_from_adapter(PyTorchToBurnAdapter)
+        .with_from_adapter(PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32)))
         .allow_partial(true)
         .validate(false);
-    let net = apply(store, path, &config, &origin, device, |source| {
+    let half = [DType::F32, DType::F16];
+    let net = apply(store, path, &config, &origin, &half, device, |source| {
         InferError::NotSafetensors {
             path: path.into(),
             source,
@@ -92,7 +96,8 @@ pub(crate) fn pytorch(
     let store = PytorchStore::from_file(path)
         .allow_partial(true)
         .validate(false);
-    let net = apply(store, path, &config, &origin, device, |source| {
+    let dtypes = [DType::F32];
+    let net = apply(store, path, &config, &origin, &dtypes, device, |source| {
         InferError::NotPytorch {
             path: path.into(),
             source,
@@ -126,12 +131,13 @@ fn config_beside(
 }
 
 /// Builds the network of `config` and loads `store` into it, after checking that the file
-/// holds exactly its tensors.
+/// holds exactly its tensors, each in one of the `dtypes` the store converts to float32.
 fn apply<S: ModuleStore>(
     mut store: S,
     path: &Path,
     config: &MnistCnnConfig,
     origin: &ConfigOrigin,
+    dtypes: &[DType],
     device: &Device,
     unreadable: impl Fn(S::Error) -> InferError,
 ) -> Result<MnistCnn, InferError> {
@@ -139,7 +145,7 @@ fn apply<S: ModuleStore>(
     // What the network holds, named and shaped as PyTorch names and shapes them.
     let expected = net.collect(None, Some(Box::new(BurnToPyTorchAdapter)), false);
     let found = store.get_all_tensors().map_err(&unreadable)?;
-    check_tensors(path, &expected, found, origin)?;
+    check_tensors(path, &expected, found, origin, dtypes)?;
     let result = net.load_from(&mut store).map_err(&unreadable)?;
     if let Some(error) = result.errors.into_iter().next() {
         return Err(InferError::BadTensor {
@@ -159,12 +165,13 @@ fn apply<S: ModuleStore>(
 }
 
 /// The first difference between the tensors the network `expected` and those `found` in the
-/// file, as an error.
+/// file (names, shapes, a dtype among `dtypes`), as an error.
 fn check_tensors(
     path: &Path,
     expected: &[TensorEntry],
     found: &BTreeMap<String, TensorEntry>,
     origin: &ConfigOrigin,
+    dtypes: &[DType],
 ) -> Result<(), InferError> {
     if !expected.iter().any(|e| found.contains_key(&e.name)) {
         let names: Vec<&str> = found.keys().map(String::as_str).take(4).collect();
@@ -185,7 +192,7 @@ fn check_tensors(
                 tensor,
             });
         };
-        if have.dtype != DType::F32 {
+        if !dtypes.contains(&have.dtype) {
             return Err(InferError::TensorDType {
                 path: path.into(),
                 tensor,

@@ -14,7 +14,7 @@
 //!
 //! Features: `image` (default) adds everything that decodes or draws pictures — [`preprocess()`],
 //! [`open_image`] and [`decode_image`] (bounded: see [`decode`]), [`Predictor::predict_image`],
-//! labelled folders, the report and the `infer` program; without it the crate predicts and
+//! labelled folders, the report (and the robustness plot) and the `infer` program; without it the crate predicts and
 //! evaluates 28x28 pixels with no image codecs in the build. `shipped-model` (default) compiles
 //! the committed model into the library ([`Predictor::shipped`], [`ModelSource::Shipped`]).
 //! `export` (default) adds [`export`]: the model as ONNX (through `burn-onnx`) and as
@@ -41,6 +41,9 @@ pub mod predictor;
 pub mod preprocess;
 #[cfg(feature = "image")]
 pub mod report;
+pub mod robustness;
+#[cfg(feature = "image")]
+pub mod robustness_plot;
 
 #[cfg(feature = "image")]
 pub use decode::decode_image;
@@ -56,3 +59,4 @@ pub use model_source::ModelSource;
 pub use predictor::{Prediction, Predictor};
 #[cfg(feature = "image")]
 pub use preprocess::preprocess;
+pub use robustness::{Robustness, robustness};

@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use data::Mnist;
 use fast_alloc as _;
 use infer::folder::{LabelledFolder, read_labelled_folder};
-use infer::{Confusion, ModelSource, Predictor, Workload, open_image, predict_set};
+use infer::{Confusion, ModelSource, Predictor, Robustness, Workload, open_image, predict_set};
 use model::{IMAGE_PIXELS, Pixels};
 
 /// Predict handwritten digits with the trained MNIST CNN.
@@ -51,9 +51,22 @@ enum Command {
         /// Folder of labelled images, DIR/<digit>/<file>, instead of the MNIST test set
         #[arg(long)]
         images: Option<PathBuf>,
-        /// Write confusion.png and misclassified.png into this directory
+        /// Write confusion.png and misclassified.png into this directory (with --robustness,
+        /// also robustness.json and robustness.png)
         #[arg(long, value_name = "DIR")]
         report: Option<PathBuf>,
+        /// Also measure the accuracy with every image perturbed, one family at a time, at each
+        /// of its strengths: shift (0-4 px), rotation (±0-30°), scale (0.7-1.3), shear (±0-40°),
+        /// Gaussian noise (σ 0-0.5), stroke thinning/thickening (-2..+2 px); prints a table
+        #[arg(long)]
+        robustness: bool,
+        /// Seed of the perturbations (--robustness): the same seed, the same perturbed images
+        #[arg(long, default_value_t = 0, requires = "robustness")]
+        seed: u64,
+        /// Another model's robustness.json (from its --report DIR), drawn beside this model in
+        /// robustness.png
+        #[arg(long, value_name = "FILE", requires_all = ["robustness", "report"])]
+        compare: Option<PathBuf>,
     },
     /// Write the model for other stacks: model.onnx (ONNX Runtime, tract, a browser) and/or
     /// model.safetensors (PyTorch's layout and names), each with the input normalisation and the
@@ -65,6 +78,10 @@ enum Command {
         /// Directory to write into (created if missing; files of the same name are replaced)
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// Float type of model.safetensors: f16 halves the file (loading converts it back to
+        /// f32); model.onnx is always f32
+        #[arg(long, value_enum, default_value_t = ExportDType::F32)]
+        dtype: ExportDType,
     },
 }
 
@@ -73,7 +90,7 @@ enum Command {
 enum ExportFormat {
     /// model.onnx: opset 18, input `images` [batch, 1, 28, 28] (normalised), output `logits`
     Onnx,
-    /// model.safetensors: float32 weights in PyTorch's layout and names
+    /// model.safetensors: the weights in PyTorch's layout and names (float32, or --dtype f16)
     Safetensors,
     /// Both
     All,
@@ -108,25 +125,45 @@ fn run(args: Args) -> Result<ExitCode> {
             data_dir,
             images,
             report,
+            robustness,
+            seed,
+            compare,
         } => {
+            // A wrong --compare file fails before the minutes of measuring.
+            let compare = compare.as_deref().map(read_report).transpose()?;
+            let robustness = robustness.then(|| RobustnessRequest {
+                seed,
+                compare,
+                model: source.to_string(),
+            });
             eval(
                 &predictor,
                 data_dir.as_deref(),
                 images.as_deref(),
                 report.as_deref(),
+                robustness.as_ref(),
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Export { format, out } => {
-            export(&predictor, format, &out)?;
+        Command::Export { format, out, dtype } => {
+            let dtype = match dtype {
+                ExportDType::F32 => infer::export::WeightDType::F32,
+                ExportDType::F16 => infer::export::WeightDType::F16,
+            };
+            export(&predictor, format, dtype, &out)?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-/// Writes the files of `format` into `out` and lists them.
-fn export(predictor: &Predictor, format: ExportFormat, out: &Path) -> Result<()> {
-    use infer::export::{ONNX_FILE, onnx_bytes, safetensors_bytes, write_file};
+/// Writes the files of `format` into `out` (the safetensors weights in `dtype`) and lists them.
+fn export(
+    predictor: &Predictor,
+    format: ExportFormat,
+    dtype: infer::export::WeightDType,
+    out: &Path,
+) -> Result<()> {
+    use infer::export::{ONNX_FILE, onnx_bytes, safetensors_bytes_as, write_file};
     let (net, config) = (predictor.net(), predictor.config());
     let mut written = Vec::new();
     if matches!(format, ExportFormat::Onnx | ExportFormat::All) {
@@ -134,7 +171,7 @@ fn export(predictor: &Predictor, format: ExportFormat, out: &Path) -> Result<()>
         written.push((write_file(out, ONNX_FILE, &bytes)?, bytes.len()));
     }
     if matches!(format, ExportFormat::Safetensors | ExportFormat::All) {
-        let bytes = safetensors_bytes(net, config)?;
+        let bytes = safetensors_bytes_as(net, config, dtype)?;
         let name = infer::model_file::SAFETENSORS_FILE;
         written.push((write_file(out, name, &bytes)?, bytes.len()));
     }
@@ -142,6 +179,15 @@ fn export(predictor: &Predictor, format: ExportFormat, out: &Path) -> Result<()>
         println!("wrote {} ({size} bytes)", path.display());
     }
     Ok(())
+}
+
+/// The float type of the exported safetensors weights (`--dtype`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ExportDType {
+    /// float32, the weights as trained
+    F32,
+    /// float16 (IEEE half precision)
+    F16,
 }
 
 /// Predicts each file; a bad file is reported and the others still predicted.
@@ -182,11 +228,24 @@ fn predict(predictor: &Predictor, files: &[PathBuf], json: bool) -> ExitCode {
     }
 }
 
+/// What `eval --robustness` was asked for.
+struct RobustnessRequest {
+    seed: u64,
+    /// `--compare`'s report, drawn beside this model's.
+    compare: Option<Robustness>,
+    /// The model's name in the report and the plot's legend.
+    model: String,
+}
+
+/// The largest `--compare` file read: a report is about 6 KB.
+const MAX_REPORT_BYTES: u64 = 1 << 20;
+
 fn eval(
     predictor: &Predictor,
     data_dir: Option<&Path>,
     images: Option<&Path>,
     report: Option<&Path>,
+    robustness: Option<&RobustnessRequest>,
 ) -> Result<()> {
     let (set, source) = match images {
         Some(dir) => {
@@ -239,7 +298,70 @@ fn eval(
             wrong.len()
         );
     }
+    if let Some(request) = robustness {
+        robustness_report(predictor, &set, &source, request, report)?;
+    }
     Ok(())
+}
+
+/// `eval --robustness`: the table on stdout; with `--report DIR`, robustness.json and
+/// robustness.png (beside `--compare`'s model, if given) in DIR.
+fn robustness_report(
+    predictor: &Predictor,
+    set: &data::MnistSet,
+    set_name: &str,
+    request: &RobustnessRequest,
+    report: Option<&Path>,
+) -> Result<()> {
+    use infer::robustness::JSON_FILE;
+    use infer::robustness_plot::{PNG_FILE, render};
+    let measured = infer::robustness(
+        predictor.net(),
+        set,
+        predictor.device(),
+        request.seed,
+        &request.model,
+        set_name,
+    )?;
+    print!("{}", measured.to_text());
+    let Some(dir) = report else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let json = dir.join(JSON_FILE);
+    let text = serde_json::to_string_pretty(&measured).context("cannot serialise the report")?;
+    std::fs::write(&json, text + "\n")
+        .with_context(|| format!("cannot write {}", json.display()))?;
+    let reports: Vec<&Robustness> = std::iter::once(&measured)
+        .chain(request.compare.as_ref())
+        .collect();
+    let png = dir.join(PNG_FILE);
+    infer::save_image(&render(&reports)?, &png)?;
+    println!("robustness: {} and {}", json.display(), png.display());
+    Ok(())
+}
+
+/// A robustness.json written by `eval --robustness --report`, read with a size bound.
+fn read_report(path: &Path) -> Result<Robustness> {
+    use std::io::Read;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_REPORT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > MAX_REPORT_BYTES {
+        bail!(
+            "{}: larger than {MAX_REPORT_BYTES} bytes, not a robustness report",
+            path.display()
+        );
+    }
+    serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{}: not a robustness report (robustness.json)",
+            path.display()
+        )
+    })
 }
 
 /// One image of a set as [`Pixels`].

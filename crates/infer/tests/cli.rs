@@ -171,3 +171,89 @@ fn eval_on_a_labelled_folder_writes_a_report() {
     let wrong = image::open(report.join("misclassified.png")).unwrap();
     assert_eq!((wrong.width(), wrong.height()), (20 * 60, 74));
 }
+
+#[test]
+fn eval_robustness_prints_a_table_and_writes_json_and_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("digits");
+    for (file, digit) in [("zero.png", 0), ("one.png", 1), ("seven.png", 7)] {
+        let sub = data.join(digit.to_string());
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::copy(digits().join(file), sub.join(file)).unwrap();
+    }
+    let report = dir.path().join("report");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "eval",
+            "--images",
+            data.to_str().unwrap(),
+            "--robustness",
+            "--report",
+            report.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        infer(&args)
+    };
+    let out = run(&["--seed", "5"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("robustness: accuracy (%)"), "{stdout}");
+    assert!(stdout.contains("seed 5"), "{stdout}");
+    for family in [
+        "shift (px)",
+        "rotation",
+        "scale",
+        "shear",
+        "noise",
+        "thickness",
+    ] {
+        assert!(stdout.contains(family), "{family}: {stdout}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("robustness.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["seed"], 5);
+    assert_eq!(json["model"], "built-in artifacts/mnist-cnn");
+    assert_eq!(json["rows"].as_array().unwrap().len(), 35);
+    let plot = image::open(report.join("robustness.png")).unwrap();
+    assert_eq!((plot.width(), plot.height()), (1500, 900));
+
+    // Beside another report: the same picture with two models.
+    let first = dir.path().join("first.json");
+    std::fs::copy(report.join("robustness.json"), &first).unwrap();
+    let out = run(&["--seed", "5", "--compare", first.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Another process, the same seed: the same table.
+    assert_eq!(text(&out.stdout), stdout);
+}
+
+#[test]
+fn robustness_flags_are_checked() {
+    // --seed and --compare need --robustness; a --compare file that is not a report is one
+    // line of error, before any work.
+    let out = infer(&["eval", "--seed", "3"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--robustness"),
+        "{}",
+        text(&out.stderr)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("bogus.json");
+    std::fs::write(&bogus, "{\"rows\": 3}").unwrap();
+    let out = infer(&[
+        "eval",
+        "--images",
+        dir.path().join("no-such-folder").to_str().unwrap(),
+        "--robustness",
+        "--report",
+        dir.path().to_str().unwrap(),
+        "--compare",
+        bogus.to_str().unwrap(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    let errors = error_lines(&stderr);
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("not a robustness report"), "{stderr}");
+}

@@ -11,7 +11,7 @@ use std::path::Path;
 use burn::config::Config;
 use burn::tensor::Device;
 use common::torch_file::{Entry, Values, write_state_dict};
-use common::{digits, logits, shipped, torch_state_dict, write_safetensors};
+use common::{digits, logits, max_abs_diff, shipped, torch_state_dict, write_safetensors};
 use infer::export::safetensors_bytes;
 use infer::model_file::{MAX_MODEL_BYTES, PYTORCH_FILE, SAFETENSORS_FILE};
 use infer::predictor::CONFIG_FILE;
@@ -306,5 +306,75 @@ fn the_committed_model_safetensors_is_the_shipped_model() {
         logits(committed.net(), &images, &device),
         logits(shipped.net(), &images, &device),
         "re-export artifacts/mnist-cnn/model.safetensors"
+    );
+}
+
+/// `infer export --dtype f16`: every tensor float16, half the bytes of the float32 file; loading
+/// gives float32 parameters, each within float16's rounding of the original, that predict the
+/// same digits.
+#[test]
+fn f16_safetensors_halve_the_weights_and_load_back_as_f32() {
+    use infer::export::{WeightDType, safetensors_bytes_as};
+    let shipped = shipped();
+    let full = safetensors_bytes(shipped.net(), shipped.config()).unwrap();
+    let half = safetensors_bytes_as(shipped.net(), shipped.config(), WeightDType::F16).unwrap();
+    let data_bytes = |bytes: &[u8]| -> usize {
+        let file = SafeTensors::deserialize(bytes).unwrap();
+        file.tensors().iter().map(|(_, t)| t.data().len()).sum()
+    };
+    for (name, t) in SafeTensors::deserialize(&half).unwrap().tensors() {
+        assert_eq!(t.dtype(), safetensors::Dtype::F16, "{name}");
+    }
+    assert_eq!(2 * data_bytes(&half), data_bytes(&full));
+    assert_eq!(data_bytes(&full), 4 * 843_658);
+    let (_, header) = SafeTensors::read_metadata(&half).unwrap();
+    assert!(header.metadata().as_ref().unwrap()["model_config"].contains("hidden_units"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(SAFETENSORS_FILE);
+    std::fs::write(&path, &half).unwrap();
+    let loaded = Predictor::load(&path, &Device::flex()).unwrap();
+    assert_eq!(
+        loaded.net().fc1.weight.val().dtype(),
+        burn::tensor::DType::F32
+    );
+    assert_eq!(
+        loaded.net().conv1.weight.val().dtype(),
+        burn::tensor::DType::F32
+    );
+    let (original, rounded) = (
+        torch_state_dict(shipped.net()),
+        torch_state_dict(loaded.net()),
+    );
+    let mut changed = 0;
+    for (a, b) in original.iter().zip(&rounded) {
+        let (Values::F32(a_values), Values::F32(b_values)) = (&a.values, &b.values) else {
+            unreachable!()
+        };
+        assert_eq!(a.name, b.name);
+        for (x, y) in a_values.iter().zip(b_values) {
+            // Half of float16's unit in the last place (2^-11 relative), or its smallest
+            // subnormal step near zero.
+            let bound = x.abs() * 2f32.powi(-11) + 2f32.powi(-25);
+            assert!((x - y).abs() <= bound, "{}: {x} -> {y}", a.name);
+            changed += usize::from(x != y);
+        }
+    }
+    assert!(
+        changed > 100_000,
+        "the weights were rounded: {changed} changed"
+    );
+
+    let images = digits(64);
+    let device = Device::flex();
+    let (want, have) = (
+        logits(shipped.net(), &images, &device),
+        logits(loaded.net(), &images, &device),
+    );
+    assert_eq!(common::labels(&have), common::labels(&want));
+    assert!(
+        max_abs_diff(&have, &want) < 0.05,
+        "{}",
+        max_abs_diff(&have, &want)
     );
 }

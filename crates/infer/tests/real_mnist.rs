@@ -97,3 +97,80 @@ fn exported_safetensors_predicts_as_the_record() {
     let imported = Predictor::load(&file, device).unwrap();
     assert_eq!(predict_set(imported.net(), &set, device), record);
 }
+
+/// `infer export --dtype f16` of the shipped model: the float16 copy scores the test set within
+/// 0.05 percentage points of the float32 model (the README's Interop section quotes both).
+#[test]
+#[ignore = "needs real MNIST in MNIST_DIR"]
+fn f16_safetensors_keep_the_test_accuracy() {
+    use infer::export::{WeightDType, safetensors_bytes_as};
+    let predictor = Predictor::shipped(&Device::flex()).unwrap();
+    let device = predictor.device();
+    let set = test_set();
+    let full = evaluate(predictor.net(), &set, device).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut sizes = Vec::new();
+    for (dtype, name) in [(WeightDType::F32, "f32"), (WeightDType::F16, "f16")] {
+        let bytes = safetensors_bytes_as(predictor.net(), predictor.config(), dtype).unwrap();
+        sizes.push(bytes.len());
+        std::fs::create_dir(dir.path().join(name)).unwrap();
+        std::fs::write(dir.path().join(name).join("model.safetensors"), bytes).unwrap();
+    }
+    let half = Predictor::load(dir.path().join("f16"), device).unwrap();
+    let rounded = evaluate(half.net(), &set, device).unwrap();
+    let points = 100.0 * (rounded.accuracy() - full.accuracy());
+    println!(
+        "f32: {:.2}% ({} bytes), f16: {:.2}% ({} bytes), difference {points:+.2} points",
+        100.0 * full.accuracy(),
+        sizes[0],
+        100.0 * rounded.accuracy(),
+        sizes[1]
+    );
+    assert!(points.abs() <= 0.05, "{points} points apart");
+    assert!(sizes[1] * 2 < sizes[0] + 8192, "{sizes:?}");
+}
+
+/// `infer eval --robustness` on the real test set: each family's identity scores the clean
+/// accuracy, and accuracy falls along each ladder (the README's table).
+#[test]
+#[ignore = "needs real MNIST in MNIST_DIR"]
+fn robustness_table_on_the_test_set() {
+    use data::perturb::Family;
+    let predictor = Predictor::shipped(&Device::flex()).unwrap();
+    let set = test_set();
+    let report = infer::robustness(
+        predictor.net(),
+        &set,
+        predictor.device(),
+        0,
+        "shipped",
+        "MNIST test set",
+    )
+    .unwrap();
+    println!("{}", report.to_text());
+    let at = |family: Family, strength: f32| {
+        report
+            .rows
+            .iter()
+            .find(|r| r.family == family.name() && r.strength == strength)
+            .unwrap()
+            .accuracy
+    };
+    for family in Family::ALL {
+        assert_eq!(at(family, family.identity()), report.clean_accuracy);
+    }
+    for (family, mild, strong) in [
+        (Family::Shift, 1.0, 4.0),
+        (Family::Rotation, 5.0, 30.0),
+        (Family::Scale, 0.9, 0.7),
+        (Family::Shear, 10.0, 40.0),
+        (Family::Noise, 0.1, 0.5),
+        (Family::Thickness, 1.0, 2.0),
+    ] {
+        assert!(
+            at(family, strong) < at(family, mild),
+            "{family:?}: {strong} is not worse than {mild}"
+        );
+    }
+}

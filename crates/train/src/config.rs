@@ -28,6 +28,10 @@ pub struct TrainingConfig {
     /// Learning-rate schedule over the whole run.
     #[config(default = "LrSchedule::Cosine")]
     pub lr_schedule: LrSchedule,
+    /// Epochs (fractional allowed) of linear warm-up from `lr / 100` to `lr` before the
+    /// schedule, which then runs over the remaining steps (see [`crate::schedule`]). Absent in
+    /// the configurations of runs made before the option: no warm-up.
+    pub warmup_epochs: Option<f64>,
     /// Seed of weight initialisation, shuffling, the validation split and augmentation.
     #[config(default = 42)]
     pub seed: u64,
@@ -221,6 +225,21 @@ impl TrainingConfig {
                 self.lr
             ));
         }
+        if let Some(warmup) = self.warmup_epochs {
+            if !(warmup.is_finite() && warmup >= 0.0 && warmup < self.epochs as f64) {
+                return invalid(format!(
+                    "warm-up epochs must be at least 0 and less than the {} epochs of the run, got {warmup}",
+                    self.epochs
+                ));
+            }
+            // Burn's linear schedule takes rates in (0, 1].
+            if warmup > 0.0 && self.lr > 1.0 {
+                return invalid(format!(
+                    "a warm-up takes a learning rate of at most 1, got {}",
+                    self.lr
+                ));
+            }
+        }
         if self.early_stopping == Some(0) {
             return invalid("early-stopping patience must be at least 1 epoch".into());
         }
@@ -295,13 +314,28 @@ mod tests {
             .with_epochs(3)
             .with_optimizer(OptimizerConfig::new(OptimizerKind::Sgd))
             .with_lr_schedule(LrSchedule::Constant)
-            .with_early_stopping(Some(2));
+            .with_early_stopping(Some(2))
+            .with_warmup_epochs(Some(0.5));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.json");
         config.save(&path).unwrap();
         assert_eq!(TrainingConfig::load(&path).unwrap(), config);
         let json = std::fs::read_to_string(&path).unwrap();
         assert!(json.contains("\"dampening\""), "{json}");
+        assert!(json.contains("\"warmup_epochs\": 0.5"), "{json}");
+    }
+
+    /// A `config.json` written before `warmup_epochs` existed still loads (and resumes): no
+    /// warm-up.
+    #[test]
+    fn a_config_without_warmup_loads_as_none() {
+        let config = TrainingConfig::new(MnistCnnConfig::new());
+        let mut json: serde_json::Value =
+            serde_json::from_str(&serde_json::to_string(&config).unwrap()).unwrap();
+        json.as_object_mut().unwrap().remove("warmup_epochs");
+        let back = TrainingConfig::load_binary(json.to_string().as_bytes()).unwrap();
+        assert_eq!(back.warmup_epochs, None);
+        assert_eq!(back, config);
     }
 
     #[test]
@@ -324,6 +358,14 @@ mod tests {
             ok.clone().with_workers(usize::MAX),
             ok.clone().with_valid_size(usize::MAX),
             ok.clone().with_early_stopping(Some(usize::MAX)),
+            ok.clone().with_warmup_epochs(Some(-0.5)),
+            ok.clone().with_warmup_epochs(Some(12.0)),
+            ok.clone().with_warmup_epochs(Some(f64::NAN)),
+            ok.clone().with_warmup_epochs(Some(f64::INFINITY)),
+            ok.clone()
+                .with_warmup_epochs(Some(1.0))
+                .with_lr(5.0)
+                .with_lr_schedule(LrSchedule::Constant),
         ] {
             assert!(bad.validate().is_err(), "{bad:?}");
         }
@@ -333,6 +375,14 @@ mod tests {
             .with_workers(MAX_WORKERS)
             .with_valid_size(MAX_VALID_SIZE);
         assert!(at_bounds.validate().is_ok());
+        for warmup in [0.0, 0.25, 11.5] {
+            assert!(
+                ok.clone()
+                    .with_warmup_epochs(Some(warmup))
+                    .validate()
+                    .is_ok()
+            );
+        }
         assert!(
             ok.with_lr(5.0)
                 .with_lr_schedule(LrSchedule::Constant)

@@ -32,7 +32,7 @@ pub struct EpochRecord {
     /// Validation accuracy at the end of the epoch, in percent.
     #[serde(with = "crate::float_json")]
     pub valid_accuracy: f64,
-    /// Learning rate of the epoch's last step.
+    /// Learning rate, the mean over the epoch's steps (Burn's metric, averaged like the others).
     #[serde(with = "crate::float_json")]
     pub lr: f64,
 }

@@ -3,21 +3,19 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
-use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::module::Module;
 use burn::tensor::Device;
 use burn::train::logger::FileMetricLogger;
 use burn::train::{ExecutionStrategy, Learner, MultiDeviceOptim, SupervisedTraining};
 use model::MnistCnn;
 
-use crate::config::{ConfigError, LrSchedule, TrainingConfig};
 use crate::guard::{Divergence, NonFiniteLossGuard};
 use crate::history::{Epochs, HistoryLogger};
 use crate::loaders::Loaders;
 use crate::renderer::{PlainRenderer, ProgressStyle};
 use crate::run::RunError;
 use crate::run_dir::PreparedRun;
+use crate::schedule;
 use crate::selection;
 use crate::step::Classifier;
 use crate::tracked::Metrics;
@@ -71,7 +69,10 @@ pub fn setup(
             .map_err(RunError::InitialWeights)?;
     }
     let classifier = Classifier::new(net, options.shards).with_loss_scale(options.loss_scale);
-    let scheduler = lr_scheduler(config, loaders.steps_per_epoch(config.batch_size))?;
+    // The loaders hold the per-device batch; an epoch is counted as Burn's loop takes it.
+    let devices = 1 + options.extra_devices.len();
+    let steps = schedule::steps_per_epoch(loaders.train_len, config.batch_size / devices, devices);
+    let scheduler = schedule::lr_scheduler(config, steps)?;
     let learner = Learner::new(classifier, config.optimizer.init(), scheduler);
 
     let metrics = Metrics::new();
@@ -115,21 +116,5 @@ pub fn setup(
         training,
         epochs,
         divergence,
-    })
-}
-
-/// The learning-rate schedule over the `steps_per_epoch * epochs` steps of the run.
-fn lr_scheduler(
-    config: &TrainingConfig,
-    steps_per_epoch: usize,
-) -> Result<ModuleLrScheduler, ConfigError> {
-    Ok(match config.lr_schedule {
-        LrSchedule::Constant => config.lr.into(),
-        // Burn reports a bad schedule as text only; `validate` already rules out its causes.
-        LrSchedule::Cosine => {
-            CosineAnnealingLrSchedulerConfig::new(config.lr, steps_per_epoch * config.epochs)
-                .init()
-                .map_err(ConfigError::Invalid)?
-        }
     })
 }

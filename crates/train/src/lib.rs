@@ -24,6 +24,7 @@ pub mod renderer;
 pub mod resume;
 pub mod run;
 pub mod run_dir;
+pub mod schedule;
 pub mod selection;
 pub mod step;
 pub mod tracked;

@@ -38,6 +38,10 @@ struct Args {
     /// Learning-rate schedule: constant, or cosine annealing to 0 over the run
     #[arg(long)]
     lr_schedule: Option<LrSchedule>,
+    /// Epochs of linear warm-up from lr/100 to lr before the schedule (fractional allowed, e.g.
+    /// 0.5; at least 0, fewer than --epochs); the schedule then runs over the remaining steps
+    #[arg(long, value_name = "N")]
+    warmup_epochs: Option<f64>,
     /// Seed of initialisation, shuffling, the validation split and augmentation
     #[arg(long)]
     seed: Option<u64>,
@@ -129,6 +133,12 @@ fn help_defaults(defaults: &TrainingConfig) -> Vec<(&'static str, String)> {
         ("lr", defaults.lr.to_string()),
         ("optimizer", name(defaults.optimizer.kind())),
         ("lr_schedule", name(defaults.lr_schedule)),
+        (
+            "warmup_epochs",
+            defaults
+                .warmup_epochs
+                .map_or("off".into(), |n| n.to_string()),
+        ),
         ("seed", defaults.seed.to_string()),
         ("workers", defaults.workers.to_string()),
         ("valid_size", defaults.valid_size.to_string()),
@@ -187,6 +197,9 @@ impl Args {
             c.optimizer = OptimizerConfig::new(kind);
         }
         set(&mut c.lr_schedule, self.lr_schedule);
+        if self.warmup_epochs.is_some() {
+            c.warmup_epochs = self.warmup_epochs;
+        }
         set(&mut c.seed, self.seed);
         set(&mut c.workers, self.workers);
         set(&mut c.valid_size, self.valid_size);

@@ -186,6 +186,68 @@ fn resume_continues_from_the_last_checkpoint() {
     assert!(dir.path().join("model/model.bpk").is_file());
 }
 
+/// `--warmup-epochs`: saved in config.json, each epoch's last learning rate is the warm-up /
+/// cosine formula's, and a resumed run continues the same schedule (the sequential scheduler's
+/// step and its two parts come back from the checkpoint).
+#[test]
+fn the_warmup_is_saved_followed_and_resumed() {
+    let _serial = serial();
+    // 320 training images in batches of 32: 10 steps an epoch, 30 in all, 15 of warm-up.
+    let config = common::small_config().with_warmup_epochs(Some(1.5));
+    let steps = train::schedule::steps_per_epoch(400 - 80, 32, 1);
+    assert_eq!(train::schedule::warmup_steps(&config, steps), 15);
+    let dir = tempfile::tempdir().unwrap();
+    fresh_run(&config, dir.path()).unwrap();
+    let saved = TrainingConfig::read(&dir.path().join("config.json")).unwrap();
+    assert_eq!(saved.warmup_epochs, Some(1.5));
+    let history_path = dir.path().join("history.jsonl");
+    let full = read_history(&history_path).unwrap();
+    // The history's rate is the epoch's mean (Burn's learning-rate metric, averaged like the
+    // other metrics over the epoch's steps).
+    let epoch_mean = |epoch: usize| {
+        let rates = ((epoch - 1) * steps..epoch * steps)
+            .map(|step| train::schedule::expected_lr(&config, steps, step));
+        rates.sum::<f64>() / steps as f64
+    };
+    for record in &full {
+        let want = epoch_mean(record.epoch);
+        assert!(
+            (record.lr - want).abs() < 1e-9 * want,
+            "epoch {}: {} vs {want}",
+            record.epoch,
+            record.lr
+        );
+    }
+    // Epoch 1 is all ramp: from lr/100 up, steps 0-9 of 15.
+    assert!((full[0].lr - (3e-5 + (3e-3 - 3e-5) * 4.5 / 15.0)).abs() < 1e-12);
+
+    // Killed after epoch 2, resumed: epoch 3 ends where the uninterrupted schedule does.
+    for kind in ["model", "optim", "scheduler"] {
+        std::fs::remove_file(dir.path().join(format!("checkpoint/{kind}-3.bpk"))).unwrap();
+    }
+    let first_two: Vec<String> = std::fs::read_to_string(&history_path)
+        .unwrap()
+        .lines()
+        .take(2)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&history_path, first_two.concat()).unwrap();
+    std::fs::remove_dir_all(dir.path().join("model")).unwrap();
+    let run = common::prepare(dir.path(), &saved, true);
+    train_on(run, &common::synthetic_mnist(), &options()).unwrap();
+    let resumed = read_history(&history_path).unwrap();
+    assert!(
+        (resumed[2].lr - full[2].lr).abs() < 1e-12,
+        "{} vs {}",
+        resumed[2].lr,
+        full[2].lr
+    );
+    // Another warm-up is refused on --resume: it would change the schedule being continued.
+    let other = saved.clone().with_warmup_epochs(Some(0.5));
+    let err = RunDir::new(dir.path()).prepare(&other, true).unwrap_err();
+    assert!(err.to_string().contains("--warmup-epochs is 0.5"), "{err}");
+}
+
 #[test]
 fn a_diverging_loss_stops_training_without_writing_a_model() {
     let _serial = serial();

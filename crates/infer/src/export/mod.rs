@@ -13,7 +13,7 @@ mod weights;
 use std::path::{Path, PathBuf};
 
 pub use onnx::onnx_bytes;
-pub use weights::safetensors_bytes;
+pub use weights::{WeightDType, safetensors_bytes, safetensors_bytes_as};
 
 /// File name `infer export` gives the ONNX model.
 pub const ONNX_FILE: &str = "model.onnx";
