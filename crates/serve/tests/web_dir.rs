@@ -12,14 +12,19 @@ use tower::ServiceExt;
 
 /// A folder shaped like build-site.sh's output (the contents are stand-ins).
 fn site() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a scratch directory");
     std::fs::write(
         dir.path().join("index.html"),
         "<meta name=\"mnist-cnn-runtime\" content=\"browser\">",
     )
-    .unwrap();
-    std::fs::write(dir.path().join("web.js"), "export default function init() {}").unwrap();
-    std::fs::write(dir.path().join("web_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    .expect("a file in the scratch directory");
+    std::fs::write(
+        dir.path().join("web.js"),
+        "export default function init() {}",
+    )
+    .expect("a file in the scratch directory");
+    std::fs::write(dir.path().join("web_bg.wasm"), b"\0asm\x01\0\0\0")
+        .expect("a file in the scratch directory");
     dir
 }
 
@@ -31,17 +36,21 @@ fn state() -> Arc<AppState> {
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Option<String>, Vec<u8>) {
     let response = app
         .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get(uri)
+                .body(Body::empty())
+                .expect("a valid request"),
+        )
         .await
-        .unwrap();
+        .expect("the router answers");
     let status = response.status();
     let content_type = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned());
+        .map(|v| v.to_str().expect("an ASCII header").to_owned());
     let body = axum::body::to_bytes(response.into_body(), 1 << 20)
         .await
-        .unwrap();
+        .expect("a readable body");
     (status, content_type, body.to_vec())
 }
 
@@ -53,7 +62,11 @@ async fn the_folder_is_served_beside_the_api() {
 
     let (status, _, body) = get(&app, "/").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(String::from_utf8(body).unwrap().contains("content=\"browser\""));
+    assert!(
+        String::from_utf8(body)
+            .unwrap()
+            .contains("content=\"browser\"")
+    );
     let (status, content_type, body) = get(&app, "/web_bg.wasm").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type.as_deref(), Some("application/wasm"));
@@ -91,7 +104,12 @@ fn a_folder_without_the_page_is_refused_by_name() {
     let dir = site();
     std::fs::remove_file(dir.path().join("web_bg.wasm")).unwrap();
     match WebDir::open(dir.path()) {
-        Err(err @ WebDirError::Missing { file: "web_bg.wasm", .. }) => {
+        Err(
+            err @ WebDirError::Missing {
+                file: "web_bg.wasm",
+                ..
+            },
+        ) => {
             assert!(err.to_string().contains("build-site.sh"), "{err}");
         }
         other => panic!("{other:?}"),
