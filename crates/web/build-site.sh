@@ -25,8 +25,9 @@ while (($#)); do
        model="$1"; shift ;;
   esac
 done
-model="$(cd "${model:-$root/artifacts/mnist-cnn}" 2>/dev/null && pwd)" \
-  || { echo "error: model directory ${model:-artifacts/mnist-cnn} does not exist" >&2; exit 1; }
+given="${model:-$root/artifacts/mnist-cnn}"
+model="$(cd "$given" 2>/dev/null && pwd)" \
+  || { echo "error: model directory $given does not exist" >&2; exit 1; }
 for file in config.json model.bpk; do
   [[ -f $model/$file ]] || { echo "error: $model has no $file (a model directory holds config.json + model.bpk)" >&2; exit 1; }
 done
