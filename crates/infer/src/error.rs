@@ -257,6 +257,11 @@ pub enum InferError {
     #[cfg(feature = "image")]
     #[error("the image is blank: no ink found")]
     NoInk,
+    /// A decoded picture that cannot be framed (its size: see
+    /// [`preprocess::MAX_PICTURE_PIXELS`]).
+    #[cfg(feature = "image")]
+    #[error(transparent)]
+    Picture(preprocess::PreprocessError),
     /// An image file of a labelled folder has no ink to recognise.
     #[cfg(feature = "image")]
     #[error("{path}: the image is blank: no ink found")]

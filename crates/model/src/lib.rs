@@ -14,7 +14,10 @@
 //!                                                               total            843,658
 //! ```
 //!
-//! This crate holds only the module and its configuration: no data loading, no training. The
+//! This crate holds only the module and its configuration: no data loading, no training. It also
+//! describes the network for people, stage by stage ([`architecture`]: shapes, formulas,
+//! parameters; [`stage_values`]: one image's stages as gray levels), which the web page reads
+//! from the server and from the WebAssembly build alike. The
 //! backend is chosen at runtime through the [`burn::tensor::Device`] passed to
 //! [`MnistCnnConfig::init`]. The feature `flex-kernels` (enabled by `infer`'s `flex` feature)
 //! compiles in Burn's flex backend and the project's own ops on that device ([`kernels`]: a
@@ -23,16 +26,20 @@
 //! do not carry. Without either (the default) the crate depends on `burn` without any backend
 //! and every device runs Burn's standard ops.
 
+pub mod architecture;
 mod config;
 mod input;
 pub mod kernels;
 mod network;
 pub mod shape;
+pub mod stage_values;
 mod summary;
 
+pub use architecture::{ModelInfo, STAGE_NAMES, StageInfo};
 pub use config::{Activation, ActivationKind, InvalidConfig, MnistCnnConfig, Padding, Pooling};
 pub use input::{
     IMAGE_PIXELS, IMAGE_SIZE, MEAN, NUM_CLASSES, Pixels, STD, images_to_tensor, normalize,
 };
 pub use network::{Act, FeatureMaps, MnistCnn, Pool, Stages};
-pub use summary::{LayerSummary, Summary};
+pub use stage_values::{StageValues, stage_values};
+pub use summary::{LayerSummary, ParamCounts, Summary};

@@ -32,7 +32,40 @@ impl Summary {
     }
 }
 
+/// Trainable parameters (weights and biases) of each layer that has any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamCounts {
+    /// `conv1_filters * (k*k*1 + 1)`.
+    pub conv1: usize,
+    /// `conv2_filters * (k*k*conv1_filters + 1)`.
+    pub conv2: usize,
+    /// `hidden_units * (flatten + 1)`.
+    pub fc1: usize,
+    /// `NUM_CLASSES * (hidden_units + 1)`.
+    pub fc2: usize,
+}
+
+impl ParamCounts {
+    /// All of them.
+    pub fn total(&self) -> usize {
+        self.conv1 + self.conv2 + self.fc1 + self.fc2
+    }
+}
+
 impl MnistCnnConfig {
+    /// The parameters of each layer: the one place they are computed (the summary and the
+    /// stage description read them).
+    pub fn param_counts(&self) -> ParamCounts {
+        let k = self.kernel_size;
+        // conv: filters * (k*k*in_channels weights + 1 bias); dense: out * (in + 1)
+        ParamCounts {
+            conv1: self.conv1_filters * (k * k + 1),
+            conv2: self.conv2_filters * (k * k * self.conv1_filters + 1),
+            fc1: self.hidden_units * (Shapes::of(self).flatten + 1),
+            fc2: crate::NUM_CLASSES * (self.hidden_units + 1),
+        }
+    }
+
     /// The layer-by-layer summary of the network this configuration builds.
     pub fn summary(&self) -> Summary {
         let s = Shapes::of(self);
@@ -44,11 +77,12 @@ impl MnistCnnConfig {
             output_shape: output_shape.to_vec(),
             params,
         };
-        // conv: filters * (k*k*in_channels weights + 1 bias); dense: out * (in + 1)
-        let conv1_params = self.conv1_filters * (k * k + 1);
-        let conv2_params = self.conv2_filters * (k * k * self.conv1_filters + 1);
-        let fc1_params = self.hidden_units * (s.flatten + 1);
-        let fc2_params = crate::NUM_CLASSES * (self.hidden_units + 1);
+        let ParamCounts {
+            conv1: conv1_params,
+            conv2: conv2_params,
+            fc1: fc1_params,
+            fc2: fc2_params,
+        } = self.param_counts();
         Summary {
             layers: vec![
                 row(
@@ -86,7 +120,7 @@ impl MnistCnnConfig {
 }
 
 /// `1234567` -> `1,234,567`.
-fn with_thousands(n: usize) -> String {
+pub(crate) fn with_thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -40,6 +40,9 @@ try {
   await page.waitForFunction(() => document.getElementById("status").textContent === "live", null, { timeout: 20000 });
 
   const problems = [];
+  // Served by `serve` without --web-dir: the page computes on the server and says so.
+  const mode = await page.locator("#mode").textContent();
+  if (!mode.includes("on the server")) problems.push(`mode: "${mode}", expected it to run on the server`);
   for (const want of expected) {
     const stage = page.locator(`[data-stage="${want.stage}"]`);
     const text = (selector) => stage.locator(selector).first().textContent();

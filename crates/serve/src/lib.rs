@@ -3,9 +3,12 @@
 //! * `GET /` — one self-contained page (no CDN) that teaches the lecture: a canvas to draw on,
 //!   the 28x28 image the network sees, then every stage (conv1 maps, pooled maps, conv2 maps,
 //!   pooled maps, the hidden units, the 10 outputs) with its shape, the formula that gives the
-//!   shape, and the parameters of its layer.
+//!   shape, and the parameters of its layer. Embedded, it computes here; with `--web-dir DIR`
+//!   ([`WebDir`]) the static folder of `crates/web/build-site.sh` is served instead, and the
+//!   same page computes in the browser (WebAssembly).
 //! * `GET /api/model` — those shapes, formulas and parameter counts, computed from the served
-//!   model's configuration ([`ModelInfo`]): the page shows whatever model is served.
+//!   model's configuration ([`ModelInfo`], from `model`): the page shows whatever model is
+//!   served.
 //! * `POST /api/predict[?maps=true][&stages=true]` — a PNG/JPEG body, or JSON
 //!   `{"pixels": [784 numbers 0..255]}` (a 28x28 image, row-major). Both go through the same
 //!   MNIST-style preprocessing as `infer`. Answers `{"label", "probabilities", "feature_maps"?,
@@ -36,18 +39,20 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 mod activations;
 pub mod admission;
-pub mod architecture;
 pub mod decode;
 pub mod errors;
 pub mod server;
+pub mod web_dir;
 
 use activations::Activations;
-pub use activations::{FeatureMapsJson, StageValues};
+pub use activations::FeatureMapsJson;
 pub use admission::Admission;
-pub use architecture::{ModelInfo, StageInfo};
 use decode::BodyKind;
 pub use errors::ApiError;
+/// The stage description and values live in `model`, where the browser build reads them too.
+pub use model::{ModelInfo, StageInfo, StageValues};
 pub use server::ServerLimits;
+pub use web_dir::{WebDir, WebDirError};
 
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 2 << 20;
@@ -72,14 +77,30 @@ impl AppState {
     }
 }
 
-/// The application's routes, with the request-level limits of `limits` (body size, body time,
-/// whole-request time) and JSON error bodies.
+/// The application's routes with the embedded page (computing on the server), the
+/// request-level limits of `limits` (body size, body time, whole-request time) and JSON error
+/// bodies.
 pub fn router(state: Arc<AppState>, limits: &ServerLimits) -> Router {
-    Router::new()
-        .route("/", get(|| async { Html(PAGE) }))
+    router_with_page(state, limits, None)
+}
+
+/// [`router`], with the page from `web_dir` (the WebAssembly build, computing in the browser)
+/// when given; the API is the same either way.
+pub fn router_with_page(
+    state: Arc<AppState>,
+    limits: &ServerLimits,
+    web_dir: Option<&WebDir>,
+) -> Router {
+    let api = Router::new()
         .route("/api/model", get(model_info))
-        .route("/api/predict", post(predict))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
+        .route("/api/predict", post(predict));
+    let routes = match web_dir {
+        None => api
+            .route("/", get(|| async { Html(PAGE) }))
+            .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") }),
+        Some(dir) => dir.serve_beside(api),
+    };
+    routes
         // tower-http's limit answers 413 from `content-length` before reading anything, and
         // caps chunked bodies as they come; axum's own (same size) would be a second one.
         .layer(DefaultBodyLimit::disable())

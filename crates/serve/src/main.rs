@@ -14,7 +14,7 @@ use clap::Parser;
 use fast_alloc as _;
 use infer::ModelSource;
 use serve::admission::{self, Admission};
-use serve::{AppState, ServerLimits, router};
+use serve::{AppState, ServerLimits, WebDir, router_with_page};
 
 /// Serve the draw-a-digit page and the prediction API.
 #[derive(Parser)]
@@ -27,6 +27,11 @@ struct Args {
     /// built-in copy of artifacts/mnist-cnn]
     #[arg(long)]
     model_dir: Option<PathBuf>,
+    /// Serve the page from this folder (built by crates/web/build-site.sh: the network runs in
+    /// the browser, as WebAssembly) instead of the embedded page (which computes here); the
+    /// JSON API is served beside it either way
+    #[arg(long, value_name = "DIR")]
+    web_dir: Option<PathBuf>,
     /// Decode-and-infer jobs at a time [default: the number of cores]
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     workers: Option<u16>,
@@ -91,6 +96,7 @@ async fn run(args: Args) -> Result<()> {
         shutdown_grace: args.shutdown_grace,
     };
     let workers = args.workers.map_or_else(admission::cores, usize::from);
+    let web_dir = args.web_dir.as_deref().map(WebDir::open).transpose()?;
     let source = ModelSource::resolve(args.model_dir)?;
     let predictor = source
         .load(&infer::default_device(infer::Workload::SingleImages))
@@ -104,11 +110,18 @@ async fn run(args: Args) -> Result<()> {
         "serving http://{} (model: {source})",
         listener.local_addr()?
     );
+    match &web_dir {
+        None => println!("page: embedded, computed on this server"),
+        Some(dir) => println!(
+            "page: {} (WebAssembly, computed in the browser; the API is served beside it)",
+            dir.path().display()
+        ),
+    }
     let state = AppState {
         predictor,
         admission: Admission::new(workers, args.queue_wait),
     };
-    let app = router(Arc::new(state), &limits);
+    let app = router_with_page(Arc::new(state), &limits, web_dir.as_ref());
     let stopped = serve::server::serve(listener, app, &limits, shutdown).await;
     if stopped.cut > 0 {
         eprintln!(

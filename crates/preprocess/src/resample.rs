@@ -1,0 +1,115 @@
+//! Scaling a gray rectangle with a separable filter: each output pixel is a normalised,
+//! weighted sum of the input pixels under the filter's window (widened by the scale factor when
+//! shrinking, so that it also low-passes). Rows first (vertical pass into `f32`), then columns;
+//! rounded and clamped once at the end. It computes what the `image` crate's `resize` (which
+//! `infer` used before) computes for these two filters, so a digit frames the same.
+
+use std::f32::consts::PI;
+
+use crate::gray::Gray;
+use crate::place::Bounds;
+
+/// The two filters the framing uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Filter {
+    /// Windowed sinc with three lobes: sharp, anti-aliased shrinking.
+    Lanczos3,
+    /// Linear interpolation: enlarging without ringing.
+    Triangle,
+}
+
+impl Filter {
+    /// Half-width of the kernel, in input pixels at scale 1.
+    fn support(self) -> f32 {
+        match self {
+            Filter::Lanczos3 => 3.0,
+            Filter::Triangle => 1.0,
+        }
+    }
+
+    fn weight(self, x: f32) -> f32 {
+        match self {
+            Filter::Lanczos3 if x.abs() < 3.0 => sinc(x) * sinc(x / 3.0),
+            Filter::Triangle if x.abs() < 1.0 => 1.0 - x.abs(),
+            _ => 0.0,
+        }
+    }
+}
+
+fn sinc(x: f32) -> f32 {
+    if x == 0.0 {
+        1.0
+    } else {
+        (x * PI).sin() / (x * PI)
+    }
+}
+
+/// For each of `out` output positions along an axis of `input` pixels: the first input pixel
+/// under the filter and the normalised weights from there.
+fn taps(input: u32, out: u32, filter: Filter) -> Vec<(usize, Vec<f32>)> {
+    let ratio = input as f32 / out as f32;
+    // Shrinking widens the kernel by the ratio; enlarging keeps it at its own width.
+    let spread = ratio.max(1.0);
+    let support = filter.support() * spread;
+    (0..out)
+        .map(|o| {
+            let centre = (o as f32 + 0.5) * ratio;
+            let first = ((centre - support).floor() as i64).clamp(0, input as i64 - 1);
+            let end = ((centre + support).ceil() as i64).clamp(first + 1, input as i64);
+            // Pixel i covers [i, i + 1): its centre is i + 0.5.
+            let mut weights: Vec<f32> = (first..end)
+                .map(|i| filter.weight((i as f32 - (centre - 0.5)) / spread))
+                .collect();
+            let sum: f32 = weights.iter().sum();
+            for w in &mut weights {
+                *w /= sum;
+            }
+            (first as usize, weights)
+        })
+        .collect()
+}
+
+/// The rectangle `area` of `gray` scaled to `width` x `height`. The same size is a copy.
+pub(crate) fn resize(gray: &Gray, area: Bounds, width: u32, height: u32, filter: Filter) -> Gray {
+    let (aw, ah) = (area.width(), area.height());
+    if (aw, ah) == (width, height) {
+        let levels = (area.y0..=area.y1)
+            .flat_map(|y| (area.x0..=area.x1).map(move |x| gray.at(x, y)))
+            .collect();
+        return Gray {
+            width,
+            height,
+            levels,
+        };
+    }
+    // Vertical pass: `aw` columns, `height` rows, unrounded.
+    let mut tall = vec![0f32; aw as usize * height as usize];
+    for (row, (first, weights)) in taps(ah, height, filter).into_iter().enumerate() {
+        for x in 0..aw {
+            tall[row * aw as usize + x as usize] = weights
+                .iter()
+                .enumerate()
+                .map(|(k, w)| gray.at(area.x0 + x, area.y0 + (first + k) as u32) as f32 * w)
+                .sum();
+        }
+    }
+    // Horizontal pass, then one rounding.
+    let columns = taps(aw, width, filter);
+    let mut levels = vec![0u8; width as usize * height as usize];
+    for y in 0..height as usize {
+        let line = &tall[y * aw as usize..(y + 1) * aw as usize];
+        for (x, (first, weights)) in columns.iter().enumerate() {
+            let v: f32 = weights
+                .iter()
+                .zip(&line[*first..])
+                .map(|(w, level)| level * w)
+                .sum();
+            levels[y * width as usize + x] = v.clamp(0.0, 255.0).round() as u8;
+        }
+    }
+    Gray {
+        width,
+        height,
+        levels,
+    }
+}
