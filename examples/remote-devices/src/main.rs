@@ -8,13 +8,17 @@
 //! what `train`'s `serve-device` binary runs on another machine), opens them as
 //! `train --devices remote:ws://HOST:PORT,...` does, and trains with Burn's MultiDevice strategy:
 //! every batch is split across the servers, each computes its share's gradients, and this
-//! process keeps the model and the optimiser. Here the servers are threads of this process so
-//! that the example needs no second terminal; across machines the code is the same, only the
-//! addresses change.
+//! process keeps the model and the optimiser. The servers are this program run again as child
+//! processes (a hidden `--serve` mode), so the example needs no second terminal; across machines
+//! the code is the same, only the addresses change. (Servers on threads of the training process
+//! itself stall in Burn 0.22: the client and the server then share one process's device
+//! runtime.)
 
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::ExitCode;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -29,6 +33,9 @@ use train::{ProgressStyle, RunDir, RunOptions, TrainingConfig, train_on};
 
 /// At most this many servers: each is a full CPU device, and this machine's cores are shared.
 const MAX_SERVERS: usize = 8;
+
+/// How long a server process may take to report its address.
+const START_LIMIT: Duration = Duration::from_secs(60);
 
 #[derive(Parser)]
 #[command(about = "Train the MNIST CNN across device servers on loopback (Burn's remote backend)")]
@@ -46,6 +53,10 @@ struct Args {
     /// Run directory to write (config, history, model) [default: a temporary directory]
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Internal: serve one flex device on a free loopback port, print its address, serve until
+    /// killed (how this program starts its servers)
+    #[arg(long, hide = true)]
+    serve: bool,
 }
 
 fn main() -> ExitCode {
@@ -59,6 +70,9 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
+    if args.serve {
+        return serve();
+    }
     if !(1..=MAX_SERVERS).contains(&args.servers) {
         bail!("--servers must be 1 to {MAX_SERVERS}, not {}", args.servers);
     }
@@ -69,11 +83,14 @@ fn run(args: Args) -> Result<()> {
         None => (data::synthetic::mnist(2_000, 500), 200),
     };
 
-    // Each server serves one flex (CPU) device until the process ends.
-    let addresses = (0..args.servers)
-        .map(|_| start_server())
+    // Each server serves one flex (CPU) device until this process drops it.
+    let servers = (0..args.servers)
+        .map(|_| Server::start())
         .collect::<Result<Vec<_>>>()?;
-    let names: Vec<String> = addresses.iter().map(|a| format!("remote:{a}")).collect();
+    let names: Vec<String> = servers
+        .iter()
+        .map(|s| format!("remote:{}", s.address))
+        .collect();
     println!("device servers: {}", names.join(", "));
 
     // The same parsing and connecting as `train --devices`.
@@ -121,18 +138,61 @@ fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// Starts a device server on a free loopback port, on its own thread; returns `ws://ADDRESS`.
-fn start_server() -> Result<String> {
+/// A device server: this program in `--serve` mode, killed when dropped.
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Server {
+    /// Starts one and waits for the address it prints.
+    fn start() -> Result<Self> {
+        let exe = std::env::current_exe().context("cannot find this program to start a server")?;
+        let mut child = Command::new(exe)
+            .arg("--serve")
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("cannot start a device server")?;
+        let stdout = child.stdout.take().context("no pipe from the server")?;
+        let (sender, first_line) = mpsc::channel();
+        // Reads the address line, then keeps the pipe drained so the server never blocks on it.
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+            if let Some(line) = lines.next() {
+                let _ = sender.send(line);
+            }
+            lines.for_each(drop);
+        });
+        let mut server = Self {
+            child,
+            address: String::new(),
+        };
+        server.address = first_line
+            .recv_timeout(START_LIMIT)
+            .context("the device server did not report its address")?;
+        Ok(server)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `--serve`: one flex device on a free loopback port; prints `ws://ADDRESS`, then serves until
+/// the parent kills it.
+fn serve() -> Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0").context("cannot listen on loopback")?;
     let address = listener
         .local_addr()
         .context("cannot read the listening address")?;
-    std::thread::spawn(move || {
-        let served = RemoteServer::new([Device::flex()])
-            .serve(WebSocketTransport::from_listener(listener));
-        if let Err(err) = served {
-            eprintln!("device server {address} stopped: {err:#}");
-        }
-    });
-    Ok(format!("ws://{address}"))
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "ws://{address}")?;
+    out.flush()?;
+    drop(out);
+    RemoteServer::new([Device::flex()])
+        .serve(WebSocketTransport::from_listener(listener))
+        .context("the device server stopped")
 }
