@@ -9,6 +9,7 @@ pub mod dataset;
 pub mod download;
 mod error;
 pub mod idx;
+pub mod regular;
 pub mod source;
 pub mod synthetic;
 

@@ -27,6 +27,7 @@ mod config;
 mod input;
 pub mod kernels;
 mod network;
+pub mod quote;
 pub mod shape;
 mod summary;
 
@@ -35,4 +36,5 @@ pub use input::{
     IMAGE_PIXELS, IMAGE_SIZE, MEAN, NUM_CLASSES, Pixels, STD, images_to_tensor, normalize,
 };
 pub use network::{Act, FeatureMaps, MnistCnn, Pool, Stages};
+pub use quote::{MAX_QUOTED_CHARS, quote, quote_path};
 pub use summary::{LayerSummary, Summary};
