@@ -41,6 +41,7 @@ pub mod predictor;
 pub mod preprocess;
 #[cfg(feature = "image")]
 pub mod report;
+pub mod torch_zip;
 
 #[cfg(feature = "image")]
 pub use decode::decode_image;
@@ -51,7 +52,7 @@ pub use evaluate::{Confusion, evaluate, predict_set};
 pub use image_file::{open_image, save_image};
 pub use import::ConfigOrigin;
 pub use metadata::BURN_VERSION;
-pub use model_file::{ModelFile, load_model};
+pub use model_file::{LoadedModel, ModelFile, load_model, load_model_noted};
 pub use model_source::ModelSource;
 pub use predictor::{Prediction, Predictor};
 #[cfg(feature = "image")]

@@ -14,3 +14,28 @@ mod replay;
 fn corpus_replays_without_panic() {
     replay::corpus(env!("CARGO_MANIFEST_DIR"), "image_preprocess", harness::run);
 }
+
+#[path = "../../../fuzz/harness/pytorch_load.rs"]
+mod pytorch_load;
+#[path = "../../../fuzz/harness/safetensors_load.rs"]
+mod safetensors_load;
+
+/// The `pytorch_load` target's corpus: arbitrary bytes as a `.pt` through `Predictor::load`.
+#[test]
+fn pytorch_load_corpus_replays_without_panic() {
+    replay::corpus(
+        env!("CARGO_MANIFEST_DIR"),
+        "pytorch_load",
+        pytorch_load::run,
+    );
+}
+
+/// The `safetensors_load` target's corpus: arbitrary bytes as a `.safetensors`.
+#[test]
+fn safetensors_load_corpus_replays_without_panic() {
+    replay::corpus(
+        env!("CARGO_MANIFEST_DIR"),
+        "safetensors_load",
+        safetensors_load::run,
+    );
+}
