@@ -92,7 +92,7 @@ pub enum ConfigError {
     #[error(transparent)]
     Model(#[from] model::InvalidConfig),
     /// The configuration file cannot be read.
-    #[error("cannot read {path}")]
+    #[error("cannot read {path}", path = model::quote_path(.path))]
     Read {
         /// The file.
         path: std::path::PathBuf,
@@ -101,7 +101,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The configuration file is larger than [`MAX_CONFIG_BYTES`].
-    #[error("{path} is larger than {limit} bytes: not a training configuration")]
+    #[error("{path} is larger than {limit} bytes: not a training configuration", path = model::quote_path(.path))]
     TooLarge {
         /// The file.
         path: std::path::PathBuf,
@@ -109,7 +109,7 @@ pub enum ConfigError {
         limit: u64,
     },
     /// The configuration file is not a training configuration.
-    #[error("{path} is not a training configuration: {reason}")]
+    #[error("{path} is not a training configuration: {reason}", path = model::quote_path(.path))]
     Parse {
         /// The file.
         path: std::path::PathBuf,
@@ -131,7 +131,7 @@ impl TrainingConfig {
             path: path.into(),
             limit: MAX_CONFIG_BYTES,
         };
-        let file = std::fs::File::open(path).map_err(read)?;
+        let file = data::regular::open_regular(path).map_err(read)?;
         if file.metadata().map_err(read)?.len() > MAX_CONFIG_BYTES {
             return Err(too_large());
         }
@@ -143,10 +143,14 @@ impl TrainingConfig {
         if bytes.len() as u64 > MAX_CONFIG_BYTES {
             return Err(too_large());
         }
-        Self::load_binary(&bytes).map_err(|e| ConfigError::Parse {
+        let parse = |reason: String| ConfigError::Parse {
             path: path.into(),
-            reason: e.to_string(),
-        })
+            reason: model::quote(&reason).into_owned(),
+        };
+        let mut value: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| parse(e.to_string()))?;
+        crate::config_keys::check(&mut value).map_err(parse)?;
+        serde_json::from_value(value).map_err(|e| parse(e.to_string()))
     }
 
     /// Rejects values that would fail (or silently do nothing) later, before any work starts:
@@ -224,6 +228,7 @@ impl TrainingConfig {
         if self.early_stopping == Some(0) {
             return invalid("early-stopping patience must be at least 1 epoch".into());
         }
+        crate::optimizer::validate(&self.optimizer).map_err(ConfigError::Invalid)?;
         if let Some(multi) = &self.multi_device {
             multi.validate(self)?;
         }
