@@ -1,0 +1,7 @@
+//! Fuzz target `pytorch_load`: see harness/pytorch_load.rs, which `cargo test` also replays the corpus through.
+#![no_main]
+
+#[path = "../harness/pytorch_load.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::run(data));
