@@ -1,7 +1,7 @@
-//! Fuzz target `pytorch_load`: see harness/pytorch_load.rs, which `cargo test` also replays the corpus through.
+//! Fuzz target `pytorch_load`: see harness/model_import.rs (`pytorch`), which `cargo test` also replays the corpus through.
 #![no_main]
 
-#[path = "../harness/pytorch_load.rs"]
+#[path = "../harness/model_import.rs"]
 mod harness;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::run(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::pytorch(data));

@@ -1,3 +1,4 @@
+//! The harness of two targets, `pytorch_load` and `safetensors_load`:
 //! `infer::Predictor::load` on arbitrary bytes saved as a model file of one format (`.pt`,
 //! PyTorch's `torch.save` ZIP or an older pickle; `.safetensors`): an error, or a model that
 //! predicts a probability distribution. Never a panic, an abort, or an allocation past the
@@ -31,8 +32,18 @@ fn dir(extension: &str) -> PathBuf {
     dir
 }
 
+/// The `pytorch_load` target: `data` as `model.pt`.
+pub fn pytorch(data: &[u8]) {
+    load(data, "pt");
+}
+
+/// The `safetensors_load` target: `data` as `model.safetensors`.
+pub fn safetensors(data: &[u8]) {
+    load(data, "safetensors");
+}
+
 /// Writes `data` as `model.<extension>` and loads it.
-pub fn load(data: &[u8], extension: &str) {
+fn load(data: &[u8], extension: &str) {
     let path = dir(extension).join(format!("model.{extension}"));
     std::fs::write(&path, data).expect("a writable scratch file");
     if let Ok(predictor) = Predictor::load(&path, &Device::flex()) {

@@ -122,10 +122,7 @@ pub(crate) fn pytorch(
         for key in STATE_DICT_KEYS {
             let mut nested = open(Some(key));
             // A file without the key, or whose entry is not a dictionary, is the root's error.
-            if nested
-                .get_all_tensors()
-                .is_ok_and(|found| holds_this_network(found))
-            {
+            if nested.get_all_tensors().is_ok_and(&holds_this_network) {
                 note = Some(nested_note(path, key));
                 store = nested;
                 break;

@@ -230,7 +230,7 @@ fn draw_panel(
         .y_label_area_size(78)
         .build_cartesian_2d(first..last, lo..hi)
         .map_err(draw_error)?;
-    let scientific = hi < 0.01 || hi >= 1e5;
+    let scientific = !(0.01..1e5).contains(&hi);
     let y_label = |v: &f64| {
         if *v == 0.0 {
             "0".to_string()

@@ -83,10 +83,11 @@ impl PartialEq for OptimizerConfig {
 /// Burn's optimiser configs keep their fields private, so the values are read from the
 /// configuration's JSON, by name: every number must be finite (a value too large for its
 /// `f32` reads as infinity and saves as `null`), and these have ranges of their own:
-/// `beta_1` and `beta_2` in [0, 1) (1 never forgets, beyond it the moments grow), `epsilon`
-/// > 0 (it keeps the update's denominator from 0), weight decay (`weight_decay`, `penalty`)
-/// >= 0 (a negative one grows the weights), `momentum` in [0, 1), `dampening` in [0, 1], and a
-/// gradient clipping bound (`Value`, `Norm`) > 0.
+/// - `beta_1` and `beta_2` in [0, 1) (1 never forgets, beyond it the moments grow);
+/// - `epsilon` positive (it keeps the update's denominator from 0);
+/// - weight decay (`weight_decay`, `penalty`) at least 0 (a negative one grows the weights);
+/// - `momentum` in [0, 1), `dampening` in [0, 1];
+/// - a gradient clipping bound (`Value`, `Norm`) positive.
 pub fn validate(config: &OptimizerConfig) -> Result<(), String> {
     let value = serde_json::to_value(config).map_err(|e| e.to_string())?;
     check_fields(&value, "optimizer")

@@ -81,7 +81,7 @@ pub enum ArtifactError {
     },
     /// `--resume` with a setting that differs from the one the run was trained with.
     #[error(
-        "cannot resume {dir}: {flag} is {given}, but the run was trained with {saved} (its config.json); only --epochs, --workers and --early-stopping may change on --resume", dir = model::quote_path(.dir))]
+        "cannot resume {dir}: {flag} is {given}, but the run was trained with {saved} (its config.json); only --epochs, --workers and --early-stopping may change on --resume", dir = model::quote_path(.dir), given = model::quote(.given), saved = model::quote(.saved))]
     ResumeChanged {
         /// The run directory.
         dir: PathBuf,
@@ -317,7 +317,9 @@ impl RunDir {
                     .ok()
             })
             .filter(|epoch: &usize| {
-                ["optim", "scheduler"]
+                // `is_file`: a FIFO or a directory under a checkpoint's name is no checkpoint
+                // (Burn's reader would block on the FIFO).
+                ["model", "optim", "scheduler"]
                     .iter()
                     .all(|kind| dir.join(format!("{kind}-{epoch}.bpk")).is_file())
             })

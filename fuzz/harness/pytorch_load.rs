@@ -1,9 +1,0 @@
-//! `infer::Predictor::load` on arbitrary bytes as a `.pt` file (see `model_import.rs`).
-
-#[path = "model_import.rs"]
-mod model_import;
-
-/// Loads `data` as `model.pt`.
-pub fn run(data: &[u8]) {
-    model_import::load(data, "pt");
-}
