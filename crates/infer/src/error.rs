@@ -113,16 +113,6 @@ pub enum InferError {
         /// The bound.
         limit: u64,
     },
-    /// A `.pt` / `.pth` file that opens like a ZIP (torch.save's format) but is not a readable
-    /// one.
-    #[error("{path}: not a readable torch.save (ZIP) file", path = model::quote_path(.path))]
-    PytorchZip {
-        /// The file.
-        path: PathBuf,
-        /// What the ZIP reader said.
-        #[source]
-        source: zip::result::ZipError,
-    },
     /// The `model_config` in a safetensors file's metadata is not a model configuration.
     #[error("{path}: the model_config in its metadata is not a model configuration", path = model::quote_path(.path))]
     MetadataConfig {
