@@ -36,5 +36,5 @@ pub use input::{
     IMAGE_PIXELS, IMAGE_SIZE, MEAN, NUM_CLASSES, Pixels, STD, images_to_tensor, normalize,
 };
 pub use network::{Act, FeatureMaps, MnistCnn, Pool, Stages};
-pub use quote::{MAX_QUOTED_CHARS, quote, quote_path};
+pub use quote::{MAX_QUOTED_CHARS, quote, quote_at, quote_path};
 pub use summary::{LayerSummary, Summary};

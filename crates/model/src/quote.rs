@@ -15,7 +15,14 @@ pub const MAX_QUOTED_CHARS: usize = 100;
 /// `value`, or its first [`MAX_QUOTED_CHARS`] characters followed by how many were left out
 /// (`abc… (1048476 more characters)`). Cut on a character boundary.
 pub fn quote(value: &str) -> Cow<'_, str> {
-    match value.char_indices().nth(MAX_QUOTED_CHARS) {
+    quote_at(value, MAX_QUOTED_CHARS)
+}
+
+/// [`quote`] with another length: for a message of a library that may quote a user value
+/// inside it (serde's `invalid type: string "..."`), cut longer than one value so that its own
+/// words stay whole.
+pub fn quote_at(value: &str, max_chars: usize) -> Cow<'_, str> {
+    match value.char_indices().nth(max_chars) {
         None => Cow::Borrowed(value),
         Some((end, _)) => {
             let rest = value[end..].chars().count();

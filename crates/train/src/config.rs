@@ -145,12 +145,14 @@ impl TrainingConfig {
         }
         let parse = |reason: String| ConfigError::Parse {
             path: path.into(),
-            reason: model::quote(&reason).into_owned(),
+            reason,
         };
-        let mut value: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| parse(e.to_string()))?;
+        // serde's messages can hold a value of the file (`invalid type: string "..."`).
+        let serde = |e: serde_json::Error| parse(model::quote_at(&e.to_string(), 300).into_owned());
+        let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(serde)?;
+        // Its messages quote the file's keys themselves.
         crate::config_keys::check(&mut value).map_err(parse)?;
-        serde_json::from_value(value).map_err(|e| parse(e.to_string()))
+        serde_json::from_value(value).map_err(serde)
     }
 
     /// Rejects values that would fail (or silently do nothing) later, before any work starts:
