@@ -195,6 +195,14 @@ pub enum InferError {
         /// The first non-finite value (`NaN`, `inf`, `-inf`).
         value: f32,
     },
+    /// Finite weights whose outputs are not: too large to compute with in float32.
+    #[error("{path}: the network's probabilities for a blank image are {value} (weights too large to compute with in float32)", path = model::quote_path(.path))]
+    NonFiniteOutput {
+        /// The model file.
+        path: PathBuf,
+        /// The first probability that is not finite.
+        value: f32,
+    },
     /// A label or a prediction outside the classes 0-9 given to the confusion matrix.
     #[error("class {class} is not a digit 0-{}", model::NUM_CLASSES - 1)]
     ClassOutOfRange {

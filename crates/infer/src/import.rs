@@ -217,7 +217,7 @@ fn apply<S: ModuleStore>(
             tensor,
         });
     }
-    crate::finite::check_finite(&net, path)?;
+    crate::finite::check_finite(&net, path, device)?;
     Ok(net)
 }
 

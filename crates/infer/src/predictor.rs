@@ -196,7 +196,7 @@ pub(crate) fn from_burnpack(
             config: config_path.into(),
             source,
         })?;
-    crate::finite::check_finite(&net, record_path)?;
+    crate::finite::check_finite(&net, record_path, device)?;
     Ok((net, config))
 }
 

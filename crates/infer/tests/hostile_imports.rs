@@ -219,3 +219,25 @@ fn a_fifo_as_a_model_file_is_refused_without_blocking() {
         std::fs::remove_file(&fifo).unwrap();
     }
 }
+
+/// Found by the `safetensors_load` fuzz target: finite weights too large for float32 (1e37)
+/// loaded, and every prediction was NaN. Refused at load now.
+#[test]
+fn weights_too_large_to_compute_with_are_refused_at_load() {
+    let shipped = Predictor::shipped(&Device::flex()).unwrap();
+    let mut entries = torch_state_dict(shipped.net());
+    for entry in &mut entries {
+        let count = entry.shape.iter().product();
+        entry.values = common::torch_file::Values::F32(vec![1e37; count]);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.safetensors");
+    write_safetensors(&path, &entries, &[]);
+    let err = Predictor::load(&path, &Device::flex()).unwrap_err();
+    assert!(matches!(err, InferError::NonFiniteOutput { .. }), "{err}");
+    let crash = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus/safetensors_load/crash-94374dcf21f5892221018c597397f68e583c6e4e");
+    let path = dir.path().join("crash.safetensors");
+    std::fs::copy(crash, &path).unwrap();
+    assert!(Predictor::load(&path, &Device::flex()).is_err());
+}
