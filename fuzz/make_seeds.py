@@ -97,3 +97,101 @@ put("model_config", "leaky-same-avg.json", json.dumps(dict(lecture, activation={
 put("model_config", "old-num-classes.json", json.dumps(dict(lecture, num_classes=10)).encode())
 put("model_config", "kernel-too-big.json", json.dumps(dict(lecture, kernel_size=13)).encode())
 put("model_config", "empty-object.json", b"{}")
+
+# --- pytorch_load / safetensors_load: model files of a tiny network (the harness writes its
+# config.json beside the .pt; the safetensors seeds carry it in their metadata) -----------------
+import io
+import math
+import zipfile
+
+tiny = dict(lecture, conv1_filters=2, conv2_filters=2, hidden_units=4)
+TINY_TENSORS = [("conv1.weight", [2, 1, 3, 3]), ("conv1.bias", [2]), ("conv2.weight", [2, 2, 3, 3]),
+                ("conv2.bias", [2]), ("fc1.weight", [4, 50]), ("fc1.bias", [4]), ("fc2.weight", [10, 4]),
+                ("fc2.bias", [10])]
+
+
+def floats(n, seed):
+    return struct.pack("<%df" % n, *[math.sin(seed * 7.0 + i) * 0.1 for i in range(n)])
+
+
+def numel(shape):
+    return math.prod(shape)
+
+
+def pk_str(s):
+    b = s.encode()
+    return b"X" + struct.pack("<I", len(b)) + b
+
+
+def pk_int(n):
+    return b"J" + struct.pack("<i", n)
+
+
+def pk_state_dict(tensors):
+    """Opcodes leaving OrderedDict(name -> _rebuild_tensor_v2(storage, 0, size, stride, False, {}))."""
+    od = b"ccollections\nOrderedDict\n)R"
+    p = od + b"("
+    for n, (name, shape) in enumerate(tensors):
+        strides, s = [], 1
+        for d in reversed(shape):
+            strides.insert(0, s)
+            s *= d
+        p += pk_str(name) + b"ctorch._utils\n_rebuild_tensor_v2\n(("
+        p += pk_str("storage") + b"ctorch\nFloatStorage\n" + pk_str(str(n)) + pk_str("cpu") + pk_int(numel(shape)) + b"tQ"
+        p += pk_int(0) + b"(" + b"".join(pk_int(d) for d in shape) + b"t(" + b"".join(pk_int(d) for d in strides) + b"t"
+        p += b"\x89" + od + b"tR"
+    return p + b"u"
+
+
+def torch_zip(pickle, tensors, compress=zipfile.ZIP_STORED):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compress) as z:
+        z.writestr("archive/data.pkl", pickle)
+        z.writestr("archive/byteorder", "little")
+        for n, (_, shape) in enumerate(tensors):
+            z.writestr("archive/data/%d" % n, floats(numel(shape), n))
+        z.writestr("archive/version", "3\n")
+    return out.getvalue()
+
+
+put("pytorch_load", "tiny-state-dict.pt", torch_zip(b"\x80\x02" + pk_state_dict(TINY_TENSORS) + b".", TINY_TENSORS))
+put("pytorch_load", "tiny-checkpoint.pt", torch_zip(
+    b"\x80\x02}(" + pk_str("state_dict") + pk_state_dict(TINY_TENSORS) + pk_str("epoch") + pk_int(3) + b"u.",
+    TINY_TENSORS))
+put("pytorch_load", "wrong-shape.pt", torch_zip(b"\x80\x02" + pk_state_dict(TINY_TENSORS[:1] + [("conv1.bias", [3])]) + b".",
+                                               TINY_TENSORS[:1] + [("conv1.bias", [3])]))
+put("pytorch_load", "empty-list-bomb.pt", torch_zip(b"\x80\x02" + b"]" * 100000 + b".", [], zipfile.ZIP_DEFLATED))
+put("pytorch_load", "bare-pickle.pt", b"\x80\x02}(" + pk_str("a") + pk_int(1) + b"u.")
+put("pytorch_load", "not-a-zip.pt", b"PK\x03\x04garbage")
+
+
+def safetensors(tensors, metadata=None, dtype="F32"):
+    header, offset, data = {}, 0, b""
+    for n, (name, shape) in enumerate(tensors):
+        body = floats(numel(shape), n) if dtype == "F32" else struct.pack("<%dd" % numel(shape), *([0.5] * numel(shape)))
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + len(body)]}
+        offset += len(body)
+        data += body
+    if metadata:
+        header["__metadata__"] = metadata
+    h = json.dumps(header, separators=(",", ":")).encode()
+    return struct.pack("<Q", len(h)) + h + data
+
+
+put("safetensors_load", "tiny-with-config.safetensors", safetensors(TINY_TENSORS, {"model_config": json.dumps(tiny)}))
+put("safetensors_load", "tiny-no-config.safetensors", safetensors(TINY_TENSORS))
+put("safetensors_load", "tiny-f64.safetensors", safetensors(TINY_TENSORS, {"model_config": json.dumps(tiny)}, "F64"))
+put("safetensors_load", "foreign.safetensors", safetensors([("layer.0.weight", [2, 2])]))
+put("safetensors_load", "truncated.safetensors", safetensors(TINY_TENSORS, {"model_config": json.dumps(tiny)})[:300])
+
+# --- history_curves: history.jsonl files ------------------------------------------------------
+def record(epoch, loss, lr=1e-3, acc=90.0):
+    return json.dumps({"epoch": epoch, "train_loss": loss, "train_accuracy": acc, "valid_loss": loss * 0.9,
+                       "valid_accuracy": acc + 1, "lr": lr})
+
+
+put("history_curves", "three-epochs.jsonl", "\n".join(record(e, 0.5 / e) for e in (1, 2, 3)).encode() + b"\n")
+put("history_curves", "huge-loss.jsonl", (record(1, 0.5) + "\n" + record(2, 1.7e308) + "\n").encode())
+put("history_curves", "resumed.jsonl", "\n".join(record(e, 0.3) for e in (1, 2, 2, 3)).encode())
+put("history_curves", "nan-text.jsonl", b'{"epoch":1,"train_loss":"NaN","train_accuracy":"inf","valid_loss":null,"valid_accuracy":50,"lr":"-inf"}\n')
+put("history_curves", "far-epochs.jsonl", (record(1, 0.5) + "\n" + record(18446744073709551615, 0.4) + "\n").encode())

@@ -96,7 +96,7 @@ pub struct Idx {
 
 /// Reads and checks an IDX file of `kind`, gzipped or raw.
 pub fn read_idx(path: &Path, kind: IdxKind) -> Result<Idx, DataError> {
-    let file = File::open(path).map_err(|source| match source.kind() {
+    let file = crate::regular::open_regular(path).map_err(|source| match source.kind() {
         ErrorKind::NotFound => DataError::Missing { path: path.into() },
         _ => DataError::Io {
             path: path.into(),

@@ -11,6 +11,7 @@ pub mod download;
 mod error;
 pub mod idx;
 pub mod perturb;
+pub mod regular;
 pub mod source;
 pub mod synthetic;
 

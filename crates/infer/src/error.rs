@@ -11,14 +11,13 @@ use std::path::PathBuf;
 pub enum InferError {
     /// A file of the model directory is missing.
     #[error(
-        "{path}: not found (a model directory holds config.json and model.bpk, as written by `train`, or model.safetensors or model.pt)"
-    )]
+        "{path}: not found (a model directory holds config.json and model.bpk, as written by `train`, or model.safetensors or model.pt)", path = model::quote_path(.path))]
     MissingFile {
         /// The file.
         path: PathBuf,
     },
     /// A file exists but could not be read.
-    #[error("{path}: cannot read")]
+    #[error("{path}: cannot read", path = model::quote_path(.path))]
     Read {
         /// The file.
         path: PathBuf,
@@ -27,7 +26,7 @@ pub enum InferError {
         source: std::io::Error,
     },
     /// The model config is not the JSON of a `MnistCnnConfig`.
-    #[error("{path}: not a model configuration")]
+    #[error("{path}: not a model configuration", path = model::quote_path(.path))]
     BadConfig {
         /// The file.
         path: PathBuf,
@@ -36,7 +35,7 @@ pub enum InferError {
         source: serde_json::Error,
     },
     /// The model config parses but describes no buildable network.
-    #[error("{path}: unusable model configuration")]
+    #[error("{path}: unusable model configuration", path = model::quote_path(.path))]
     InvalidConfig {
         /// The file.
         path: PathBuf,
@@ -45,7 +44,7 @@ pub enum InferError {
         source: model::InvalidConfig,
     },
     /// The record file is not a burnpack record.
-    #[error("{path}: not a model record")]
+    #[error("{path}: not a model record", path = model::quote_path(.path))]
     NotARecord {
         /// The file.
         path: PathBuf,
@@ -54,7 +53,7 @@ pub enum InferError {
         source: burn::store::RecordError,
     },
     /// The record's tensors do not fit the network the config describes.
-    #[error("{path}: record does not match {config}")]
+    #[error("{path}: record does not match {config}", path = model::quote_path(.path), config = model::quote_path(.config))]
     RecordMismatch {
         /// The record.
         path: PathBuf,
@@ -66,7 +65,7 @@ pub enum InferError {
     },
     /// A model file larger than [`crate::model_file::MAX_MODEL_BYTES`] (or a `config.json`
     /// larger than 1 MiB): most likely the wrong file.
-    #[error("{path}: {size} bytes, more than the {limit} a model file may have")]
+    #[error("{path}: {size} bytes, more than the {limit} a model file may have", path = model::quote_path(.path))]
     TooLarge {
         /// The file.
         path: PathBuf,
@@ -77,14 +76,13 @@ pub enum InferError {
     },
     /// A file whose name says no model format this crate reads.
     #[error(
-        "{path}: not a model file (expected a model directory, or a .bpk, .safetensors, .pt or .pth file)"
-    )]
+        "{path}: not a model file (expected a model directory, or a .bpk, .safetensors, .pt or .pth file)", path = model::quote_path(.path))]
     UnknownFormat {
         /// The file.
         path: PathBuf,
     },
     /// A `.safetensors` file that is not one (a bad or truncated header, missing data).
-    #[error("{path}: not a readable safetensors file")]
+    #[error("{path}: not a readable safetensors file", path = model::quote_path(.path))]
     NotSafetensors {
         /// The file.
         path: PathBuf,
@@ -93,7 +91,7 @@ pub enum InferError {
         source: burn::store::SafetensorsStoreError,
     },
     /// A `.pt` / `.pth` file that is not a readable `torch.save` of a `state_dict`.
-    #[error("{path}: not a readable PyTorch state_dict")]
+    #[error("{path}: not a readable PyTorch state_dict", path = model::quote_path(.path))]
     NotPytorch {
         /// The file.
         path: PathBuf,
@@ -101,8 +99,22 @@ pub enum InferError {
         #[source]
         source: burn::store::PytorchStoreError,
     },
+    /// A `.pt` / `.pth` file past a bound checked before its pickle is parsed (see
+    /// [`crate::torch_zip`]): a pickle bomb, or not this network's state_dict.
+    #[error("{path}: {what} exceeds {limit} bytes, more than a state_dict of this network needs; refused before parsing it", path = model::quote_path(.path))]
+    PytorchBound {
+        /// The file.
+        path: PathBuf,
+        /// What is too large.
+        what: &'static str,
+        /// Its size: the file's, or the bytes inflated before the bound stopped the reading
+        /// (one past the limit).
+        size: u64,
+        /// The bound.
+        limit: u64,
+    },
     /// The `model_config` in a safetensors file's metadata is not a model configuration.
-    #[error("{path}: the model_config in its metadata is not a model configuration")]
+    #[error("{path}: the model_config in its metadata is not a model configuration", path = model::quote_path(.path))]
     MetadataConfig {
         /// The file.
         path: PathBuf,
@@ -112,8 +124,7 @@ pub enum InferError {
     },
     /// The file holds none of this network's tensors: the weights of another architecture.
     #[error(
-        "{path}: not this network's weights (none of conv1/conv2/fc1/fc2 .weight/.bias); it holds {found}"
-    )]
+        "{path}: not this network's weights (none of conv1/conv2/fc1/fc2 .weight/.bias); it holds {found}", path = model::quote_path(.path))]
     ForeignModel {
         /// The file.
         path: PathBuf,
@@ -121,7 +132,7 @@ pub enum InferError {
         found: String,
     },
     /// A parameter of the network has no tensor in the file.
-    #[error("{path}: tensor {tensor} is missing")]
+    #[error("{path}: tensor {tensor} is missing", path = model::quote_path(.path), tensor = model::quote(.tensor))]
     MissingTensor {
         /// The file.
         path: PathBuf,
@@ -129,7 +140,7 @@ pub enum InferError {
         tensor: String,
     },
     /// The file holds a tensor the network has no parameter for.
-    #[error("{path}: unexpected tensor {tensor} (the network has no such parameter)")]
+    #[error("{path}: unexpected tensor {tensor} (the network has no such parameter)", path = model::quote_path(.path), tensor = model::quote(.tensor))]
     UnexpectedTensor {
         /// The file.
         path: PathBuf,
@@ -138,7 +149,7 @@ pub enum InferError {
     },
     /// A tensor is not float32 (the network computes in float32; a float64 file would make it
     /// compute in float64, or not at all on some backends).
-    #[error("{path}: tensor {tensor} is {dtype}, expected float32 (in PyTorch: model.float())")]
+    #[error("{path}: tensor {tensor} is {dtype}, expected float32 (in PyTorch: model.float())", path = model::quote_path(.path), tensor = model::quote(.tensor))]
     TensorDType {
         /// The file.
         path: PathBuf,
@@ -149,8 +160,7 @@ pub enum InferError {
     },
     /// A tensor's shape is not the parameter's (in PyTorch's layout).
     #[error(
-        "{path}: tensor {tensor} has shape {found:?}, the network built from {config} needs {expected:?}"
-    )]
+        "{path}: tensor {tensor} has shape {found:?}, the network built from {config} needs {expected:?}", path = model::quote_path(.path), tensor = model::quote(.tensor))]
     TensorShape {
         /// The file.
         path: PathBuf,
@@ -164,7 +174,7 @@ pub enum InferError {
         config: String,
     },
     /// A tensor passed the checks but could not be read or applied.
-    #[error("{path}: tensor {tensor} cannot be loaded")]
+    #[error("{path}: tensor {tensor} cannot be loaded", path = model::quote_path(.path), tensor = model::quote(.tensor))]
     BadTensor {
         /// The file.
         path: PathBuf,
@@ -176,13 +186,21 @@ pub enum InferError {
         source: Box<burn::store::ApplyError>,
     },
     /// A weight of the model is NaN or infinite: every answer would be NaN.
-    #[error("{path}: tensor {tensor} holds {value} (every weight must be finite)")]
+    #[error("{path}: tensor {tensor} holds {value} (every weight must be finite)", path = model::quote_path(.path), tensor = model::quote(.tensor))]
     NonFiniteWeight {
         /// The record.
         path: PathBuf,
         /// The parameter, in Burn's naming (`fc1.weight`).
         tensor: String,
         /// The first non-finite value (`NaN`, `inf`, `-inf`).
+        value: f32,
+    },
+    /// Finite weights whose outputs are not: too large to compute with in float32.
+    #[error("{path}: the network's probabilities for a blank image are {value} (weights too large to compute with in float32)", path = model::quote_path(.path))]
+    NonFiniteOutput {
+        /// The model file.
+        path: PathBuf,
+        /// The first probability that is not finite.
         value: f32,
     },
     /// A label or a prediction outside the classes 0-9 given to the confusion matrix.
@@ -199,7 +217,7 @@ pub enum InferError {
     NoModel,
     /// An image file could not be decoded.
     #[cfg(feature = "image")]
-    #[error("{path}: not a readable image")]
+    #[error("{path}: not a readable image", path = model::quote_path(.path))]
     Image {
         /// The file.
         path: PathBuf,
@@ -211,8 +229,7 @@ pub enum InferError {
     /// [`crate::decode::MAX_IMAGE_SIDE`]; refused before any pixel is decoded.
     #[cfg(feature = "image")]
     #[error(
-        "{path}: the image declares {width}x{height} pixels, more than the {limit} a side may have"
-    )]
+        "{path}: the image declares {width}x{height} pixels, more than the {limit} a side may have", path = model::quote_path(.path))]
     ImageTooLarge {
         /// The file (or [`crate::decode::IMAGE_DATA_NAME`]).
         path: PathBuf,
@@ -228,8 +245,7 @@ pub enum InferError {
     #[cfg(feature = "image")]
     #[error(
         "{path}: the {width}x{height} image needs {} bytes to decode, more than the {limit} allowed",
-        bytes.map_or_else(|| "more".to_string(), |b| b.to_string())
-    )]
+        bytes.map_or_else(|| "more".to_string(), |b| b.to_string()), path = model::quote_path(.path))]
     ImageMemory {
         /// The file (or [`crate::decode::IMAGE_DATA_NAME`]).
         path: PathBuf,
@@ -244,7 +260,7 @@ pub enum InferError {
     },
     /// An image file larger than [`crate::decode::MAX_IMAGE_FILE_BYTES`].
     #[cfg(feature = "image")]
-    #[error("{path}: {size} bytes, more than the {limit} an image file may have")]
+    #[error("{path}: {size} bytes, more than the {limit} an image file may have", path = model::quote_path(.path))]
     ImageFileTooLarge {
         /// The file.
         path: PathBuf,
@@ -264,14 +280,14 @@ pub enum InferError {
     Picture(preprocess::PreprocessError),
     /// An image file of a labelled folder has no ink to recognise.
     #[cfg(feature = "image")]
-    #[error("{path}: the image is blank: no ink found")]
+    #[error("{path}: the image is blank: no ink found", path = model::quote_path(.path))]
     BlankImage {
         /// The file.
         path: PathBuf,
     },
     /// A labelled-image folder is not a directory.
     #[cfg(feature = "image")]
-    #[error("{path}: not a directory")]
+    #[error("{path}: not a directory", path = model::quote_path(.path))]
     NotADirectory {
         /// The path given as the folder.
         path: PathBuf,
@@ -279,8 +295,7 @@ pub enum InferError {
     /// A labelled-image folder holds no usable image in its digit folders.
     #[cfg(feature = "image")]
     #[error(
-        "{path}: no images found; expected the layout DIR/<digit>/<image>.png with digit folders 0 to 9"
-    )]
+        "{path}: no images found; expected the layout DIR/<digit>/<image>.png with digit folders 0 to 9", path = model::quote_path(.path))]
     NoImages {
         /// The folder.
         path: PathBuf,
@@ -288,8 +303,7 @@ pub enum InferError {
     /// A labelled-image folder whose image files were all found and all failed.
     #[cfg(feature = "image")]
     #[error(
-        "{path}: {failed} image files found in the digit folders, and every one failed; the first"
-    )]
+        "{path}: {failed} image files found in the digit folders, and every one failed; the first", path = model::quote_path(.path))]
     AllImagesFailed {
         /// The folder.
         path: PathBuf,
@@ -301,7 +315,7 @@ pub enum InferError {
     },
     /// A directory for output files could not be created.
     #[cfg(feature = "image")]
-    #[error("{path}: cannot create the directory")]
+    #[error("{path}: cannot create the directory", path = model::quote_path(.path))]
     CreateDir {
         /// The directory.
         path: PathBuf,
@@ -311,7 +325,7 @@ pub enum InferError {
     },
     /// An image file could not be written.
     #[cfg(feature = "image")]
-    #[error("{path}: cannot write the image")]
+    #[error("{path}: cannot write the image", path = model::quote_path(.path))]
     WriteImage {
         /// The file.
         path: PathBuf,

@@ -8,13 +8,18 @@
 use std::path::Path;
 
 use burn::store::ModuleSnapshot;
-use burn::tensor::DType;
-use model::MnistCnn;
+use burn::tensor::activation::softmax;
+use burn::tensor::{DType, Device};
+use model::{IMAGE_PIXELS, MnistCnn, images_to_tensor};
 
 use crate::InferError;
 
-/// The first weight of `net` that is not finite, as an error naming `path` and the tensor.
-pub(crate) fn check_finite(net: &MnistCnn, path: &Path) -> Result<(), InferError> {
+/// The first weight of `net` that is not finite, as an error naming `path` and the tensor; then
+/// the probabilities of a blank and a fully inked image (on `device`), which must be finite too:
+/// finite weights can still be too large to compute with in float32 (1e30 overflows to
+/// infinity in the first layer, and the probabilities become NaN), found by the
+/// `safetensors_load` fuzz target.
+pub(crate) fn check_finite(net: &MnistCnn, path: &Path, device: &Device) -> Result<(), InferError> {
     for tensor in net.collect(None, None, false) {
         // The bytes of a snapshot are little-endian; the network computes in float32 (float64
         // when a backend is built so), the only float types it is built in.
@@ -44,6 +49,18 @@ pub(crate) fn check_finite(net: &MnistCnn, path: &Path) -> Result<(), InferError
                 value,
             });
         }
+    }
+    let probes = [[0u8; IMAGE_PIXELS], [255u8; IMAGE_PIXELS]];
+    let probabilities = softmax(net.forward(images_to_tensor(&probes, device)), 1)
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .unwrap_or_default();
+    if let Some(&value) = probabilities.iter().find(|v| !v.is_finite()) {
+        return Err(InferError::NonFiniteOutput {
+            path: path.into(),
+            value,
+        });
     }
     Ok(())
 }

@@ -24,7 +24,7 @@ pub fn open_image(path: &Path) -> Result<DynamicImage, InferError> {
         size,
         limit: MAX_IMAGE_FILE_BYTES,
     };
-    let file = std::fs::File::open(path).map_err(read_error)?;
+    let file = data::regular::open_regular(path).map_err(read_error)?;
     let size = file.metadata().map_err(read_error)?.len();
     if size > MAX_IMAGE_FILE_BYTES {
         return Err(too_large(size));

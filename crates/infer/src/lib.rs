@@ -44,6 +44,7 @@ pub mod report;
 pub mod robustness;
 #[cfg(feature = "image")]
 pub mod robustness_plot;
+pub mod torch_zip;
 
 #[cfg(feature = "image")]
 pub use decode::decode_image;
@@ -54,7 +55,7 @@ pub use evaluate::{Confusion, evaluate, predict_set};
 pub use image_file::{open_image, save_image};
 pub use import::ConfigOrigin;
 pub use metadata::BURN_VERSION;
-pub use model_file::{ModelFile, load_model};
+pub use model_file::{LoadedModel, ModelFile, load_model, load_model_noted};
 pub use model_source::ModelSource;
 pub use predictor::{Prediction, Predictor};
 #[cfg(feature = "image")]

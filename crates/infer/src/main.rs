@@ -119,6 +119,9 @@ fn run(args: Args) -> Result<ExitCode> {
         .with_context(|| format!("cannot load the model ({source})"))?;
     // On stderr: stdout holds only results (one JSON object per line with --json).
     eprintln!("model: {source}");
+    for note in predictor.notes() {
+        eprintln!("note: {note}");
+    }
     match args.command {
         Command::Predict { images, json } => Ok(predict(&predictor, &images, json)),
         Command::Eval {

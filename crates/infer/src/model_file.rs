@@ -85,29 +85,59 @@ impl ModelFile {
 /// A burnpack record needs its `config.json`. A safetensors file uses the configuration in its
 /// metadata (`infer export` puts it there), else a `config.json` beside it, else `fallback`; a
 /// PyTorch file the `config.json` beside it, else `fallback`. The tensors must be exactly those
-/// of that network, in float32: anything else is an error naming the tensor.
+/// of that network, in float32: anything else is an error naming the tensor. See
+/// [`load_model_noted`] for what was read besides the weights.
 pub fn load_model(
     path: &Path,
     fallback: &MnistCnnConfig,
     device: &Device,
 ) -> Result<(MnistCnn, MnistCnnConfig), InferError> {
-    match ModelFile::find(path)? {
+    load_model_noted(path, fallback, device).map(|loaded| (loaded.net, loaded.config))
+}
+
+/// A model loaded by [`load_model_noted`].
+#[derive(Debug)]
+pub struct LoadedModel {
+    /// The network, with the file's weights.
+    pub net: MnistCnn,
+    /// Its configuration.
+    pub config: MnistCnnConfig,
+    /// What a user should be told about the file although it loaded, one line each: e.g. that
+    /// a PyTorch checkpoint's weights came from its `state_dict` entry and its other entries
+    /// (`epoch`, `optimizer`) were ignored.
+    pub notes: Vec<String>,
+}
+
+/// [`load_model`], with the notes about the file that a program prints.
+pub fn load_model_noted(
+    path: &Path,
+    fallback: &MnistCnnConfig,
+    device: &Device,
+) -> Result<LoadedModel, InferError> {
+    let (net, config, note) = match ModelFile::find(path)? {
         ModelFile::Burnpack { config, record } => {
             let json = read_bounded(&existing(config.clone())?, MAX_CONFIG_BYTES)?;
             let bytes = read_bounded(&existing(record.clone())?, MAX_MODEL_BYTES)?;
-            crate::predictor::from_burnpack(
+            let (net, config) = crate::predictor::from_burnpack(
                 &json,
                 burn::tensor::Bytes::from_bytes_vec(bytes),
                 &config,
                 &record,
                 device,
-            )
+            )?;
+            (net, config, None)
         }
         ModelFile::Safetensors(file) => {
-            crate::import::safetensors(&existing(file)?, fallback, device)
+            let (net, config) = crate::import::safetensors(&existing(file)?, fallback, device)?;
+            (net, config, None)
         }
-        ModelFile::Pytorch(file) => crate::import::pytorch(&existing(file)?, fallback, device),
-    }
+        ModelFile::Pytorch(file) => crate::import::pytorch(&existing(file)?, fallback, device)?,
+    };
+    Ok(LoadedModel {
+        net,
+        config,
+        notes: note.into_iter().collect(),
+    })
 }
 
 /// The file `name` in the directory of `file`.
@@ -115,12 +145,19 @@ pub(crate) fn beside(file: &Path, name: &str) -> PathBuf {
     file.parent().unwrap_or(Path::new("")).join(name)
 }
 
-/// `path` if it is a file.
+/// `path` if it is a regular file; one that exists but is not (a FIFO, a device, a directory)
+/// is a read error saying so.
 pub(crate) fn existing(path: PathBuf) -> Result<PathBuf, InferError> {
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(InferError::MissingFile { path })
+    match std::fs::metadata(&path) {
+        Ok(meta) if meta.is_file() => Ok(path),
+        Ok(_) => Err(InferError::Read {
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file (a FIFO, a device or a directory)",
+            ),
+            path,
+        }),
+        Err(_) => Err(InferError::MissingFile { path }),
     }
 }
 
@@ -135,7 +172,7 @@ pub(crate) fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, InferErro
         size,
         limit,
     };
-    let file = std::fs::File::open(path).map_err(read_error)?;
+    let file = data::regular::open_regular(path).map_err(read_error)?;
     let size = file.metadata().map_err(read_error)?.len();
     if size > limit {
         return Err(too_large(size));

@@ -70,8 +70,8 @@ impl ModelSource {
 impl fmt::Display for ModelSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Flag(dir) => write!(f, "{} from --model-dir", dir.display()),
-            Self::Env(dir) => write!(f, "{} from {}", dir.display(), Self::ENV_VAR),
+            Self::Flag(dir) => write!(f, "{} from --model-dir", model::quote_path(dir)),
+            Self::Env(dir) => write!(f, "{} from {}", model::quote_path(dir), Self::ENV_VAR),
             #[cfg(feature = "shipped-model")]
             Self::Shipped => f.write_str("built-in artifacts/mnist-cnn"),
         }

@@ -48,6 +48,7 @@ pub struct Predictor {
     net: MnistCnn,
     config: MnistCnnConfig,
     device: Device,
+    notes: Vec<String>,
 }
 
 impl Predictor {
@@ -61,11 +62,12 @@ impl Predictor {
     /// (`ModuleRecord::load`) can leave the weights mapped to the file and read on first use, so
     /// a predictor would break when a training run later rewrites or deletes the directory.
     pub fn load(path: impl AsRef<Path>, device: &Device) -> Result<Self, InferError> {
-        let (net, config) = crate::load_model(path.as_ref(), &MnistCnnConfig::new(), device)?;
+        let loaded = crate::load_model_noted(path.as_ref(), &MnistCnnConfig::new(), device)?;
         Ok(Self {
-            net,
-            config,
+            net: loaded.net,
+            config: loaded.config,
             device: device.clone(),
+            notes: loaded.notes,
         })
     }
 
@@ -110,6 +112,7 @@ impl Predictor {
             net,
             config,
             device: device.clone(),
+            notes: Vec::new(),
         })
     }
 
@@ -121,6 +124,12 @@ impl Predictor {
     /// The network's configuration.
     pub fn config(&self) -> &MnistCnnConfig {
         &self.config
+    }
+
+    /// What a program should tell its user about the model file although it loaded (see
+    /// [`crate::LoadedModel::notes`]); empty for most files.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// The device the network lives on.
@@ -187,7 +196,7 @@ pub(crate) fn from_burnpack(
             config: config_path.into(),
             source,
         })?;
-    crate::finite::check_finite(&net, record_path)?;
+    crate::finite::check_finite(&net, record_path, device)?;
     Ok((net, config))
 }
 

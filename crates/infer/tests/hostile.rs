@@ -7,22 +7,15 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 use burn::store::ModuleSnapshot;
 use burn::tensor::Device;
 use infer::decode::MAX_IMAGE_SIDE;
 use infer::{InferError, Predictor};
 
-/// What the `infer` process may use, peak, on any of these inputs. Loading the model and
-/// predicting a digit takes well under this; decoding one of the bombs without limits takes
-/// 0.5 to 2 GB.
-const RSS_LIMIT: u64 = 256 << 20;
-
-/// How long one `infer` run may take; the inputs here are refused or answered in about a second
-/// (decoding one of the bombs unbounded, in a debug build, takes minutes).
-const DEADLINE: Duration = Duration::from_secs(60);
+#[path = "common/process.rs"]
+mod process;
+use process::{infer_bounded, infer_measured};
 
 fn digits() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits")
@@ -137,67 +130,12 @@ fn truncated_jpeg() -> Vec<u8> {
 
 // ---------------------------------------------------------------- running `infer`
 
-/// `infer ARGS` (model: the built-in one, CPU) with its output and its peak resident memory,
-/// sampled from `/proc/<pid>/status` (VmHWM, the kernel's own high-water mark) until it exits.
-fn infer_measured(args: &[&std::ffi::OsStr]) -> (Output, u64) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_infer"))
-        .args(args)
-        .env_remove("MNIST_DIR")
-        .env_remove("MNIST_CNN_MODEL")
-        .env("BURN_DEVICE", "flex")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
-    let deadline = std::time::Instant::now() + DEADLINE;
-    while child.try_wait().unwrap().is_none() {
-        if let Some(kb) = std::fs::read_to_string(&status_file)
-            .ok()
-            .and_then(|status| vm_hwm_kb(&status))
-        {
-            peak = peak.max(kb * 1024);
-        }
-        if std::time::Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!(
-                "infer {args:?} still runs after {DEADLINE:?}, at {:.1} MiB",
-                mib(peak)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let output = child.wait_with_output().unwrap();
-    (output, peak)
-}
-
-/// Like [`infer_measured`], for inputs where memory is the attack: the process must have run
-/// long enough to be measured (loading the model alone takes longer than one sample) and
-/// stayed under [`RSS_LIMIT`]. Prints the peak, for the record.
-fn infer_bounded(what: &str, args: &[&std::ffi::OsStr]) -> Output {
-    let (output, peak) = infer_measured(args);
-    eprintln!("{what}: infer peak RSS {:.1} MiB", mib(peak));
-    assert!(peak > 0, "no memory reading for infer {args:?}");
-    assert!(peak < RSS_LIMIT, "{what}: peak RSS {:.1} MiB", mib(peak));
-    output
-}
-
-fn vm_hwm_kb(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 fn os(s: &str) -> &std::ffi::OsStr {
     s.as_ref()
 }
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / (1 << 20) as f64
 }
 
 // ---------------------------------------------------------------- images

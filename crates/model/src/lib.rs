@@ -31,6 +31,7 @@ mod config;
 mod input;
 pub mod kernels;
 mod network;
+pub mod quote;
 pub mod shape;
 pub mod stage_values;
 mod summary;
@@ -41,5 +42,6 @@ pub use input::{
     IMAGE_PIXELS, IMAGE_SIZE, MEAN, NUM_CLASSES, Pixels, STD, images_to_tensor, normalize,
 };
 pub use network::{Act, FeatureMaps, MnistCnn, Pool, Stages};
+pub use quote::{MAX_QUOTED_CHARS, quote, quote_at, quote_path};
 pub use stage_values::{StageValues, stage_values};
 pub use summary::{LayerSummary, ParamCounts, Summary};

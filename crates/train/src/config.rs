@@ -96,7 +96,7 @@ pub enum ConfigError {
     #[error(transparent)]
     Model(#[from] model::InvalidConfig),
     /// The configuration file cannot be read.
-    #[error("cannot read {path}")]
+    #[error("cannot read {path}", path = model::quote_path(.path))]
     Read {
         /// The file.
         path: std::path::PathBuf,
@@ -105,7 +105,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The configuration file is larger than [`MAX_CONFIG_BYTES`].
-    #[error("{path} is larger than {limit} bytes: not a training configuration")]
+    #[error("{path} is larger than {limit} bytes: not a training configuration", path = model::quote_path(.path))]
     TooLarge {
         /// The file.
         path: std::path::PathBuf,
@@ -113,7 +113,7 @@ pub enum ConfigError {
         limit: u64,
     },
     /// The configuration file is not a training configuration.
-    #[error("{path} is not a training configuration: {reason}")]
+    #[error("{path} is not a training configuration: {reason}", path = model::quote_path(.path))]
     Parse {
         /// The file.
         path: std::path::PathBuf,
@@ -135,7 +135,7 @@ impl TrainingConfig {
             path: path.into(),
             limit: MAX_CONFIG_BYTES,
         };
-        let file = std::fs::File::open(path).map_err(read)?;
+        let file = data::regular::open_regular(path).map_err(read)?;
         if file.metadata().map_err(read)?.len() > MAX_CONFIG_BYTES {
             return Err(too_large());
         }
@@ -147,10 +147,16 @@ impl TrainingConfig {
         if bytes.len() as u64 > MAX_CONFIG_BYTES {
             return Err(too_large());
         }
-        Self::load_binary(&bytes).map_err(|e| ConfigError::Parse {
+        let parse = |reason: String| ConfigError::Parse {
             path: path.into(),
-            reason: e.to_string(),
-        })
+            reason,
+        };
+        // serde's messages can hold a value of the file (`invalid type: string "..."`).
+        let serde = |e: serde_json::Error| parse(model::quote_at(&e.to_string(), 300).into_owned());
+        let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(serde)?;
+        // Its messages quote the file's keys themselves.
+        crate::config_keys::check(&mut value).map_err(parse)?;
+        serde_json::from_value(value).map_err(serde)
     }
 
     /// Rejects values that would fail (or silently do nothing) later, before any work starts:
@@ -243,6 +249,7 @@ impl TrainingConfig {
         if self.early_stopping == Some(0) {
             return invalid("early-stopping patience must be at least 1 epoch".into());
         }
+        crate::optimizer::validate(&self.optimizer).map_err(ConfigError::Invalid)?;
         if let Some(multi) = &self.multi_device {
             multi.validate(self)?;
         }

@@ -8,6 +8,8 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -34,8 +36,17 @@ pub enum CurvesError {
     #[error(transparent)]
     History(#[from] ArtifactError),
     /// The history holds no epoch.
-    #[error("{0}: no epoch to draw")]
+    #[error("{}: no epoch to draw", model::quote_path(.0))]
     Empty(PathBuf),
+    /// `--out` names the history being drawn.
+    #[error("{}: the output is the history itself (choose another --out)", model::quote_path(.0))]
+    OutIsInput(PathBuf),
+    /// A drawing took longer than its deadline (see [`redraw_within`]).
+    #[error("drawing took longer than {0:?}; left unfinished")]
+    Timeout(Duration),
+    /// An earlier drawing is still running (see [`redraw_within`]).
+    #[error("an earlier drawing still runs; skipped")]
+    Busy,
     /// The embedded font was rejected (a broken build, not a user error).
     #[error("the embedded font fonts/DejaVuSans.ttf is not a valid font")]
     Font,
@@ -51,26 +62,72 @@ fn draw_error<E: std::error::Error + Send + Sync + 'static>(error: E) -> CurvesE
     CurvesError::Draw(Box::new(error))
 }
 
-/// Reads the history at `history` and writes its curves to `out` (replaced whole, never left
-/// half-written). Returns the number of epochs drawn.
+/// Reads the history at `history` and writes its curves to `out` with the project's atomic
+/// writer ([`crate::atomic`]: replaced whole, nothing left behind when it fails). Refuses an
+/// `out` that is the history itself (compared as canonical paths, so links and `./` count).
+/// Returns the number of epochs drawn.
 pub fn redraw(history: &Path, out: &Path) -> Result<usize, CurvesError> {
     // `read_history` takes a missing file for a run that has not finished an epoch yet; here it
     // is a wrong path.
     std::fs::metadata(history).map_err(io(history))?;
+    if let (Ok(input), Ok(output)) = (history.canonicalize(), out.canonicalize())
+        && input == output
+    {
+        return Err(CurvesError::OutIsInput(out.into()));
+    }
     let epochs = latest_per_epoch(read_history(history)?);
     if epochs.is_empty() {
         return Err(CurvesError::Empty(history.into()));
     }
     let png = render(&epochs)?;
-    let partial = out.with_extension("png.partial");
-    std::fs::write(&partial, png).map_err(io(&partial))?;
-    std::fs::rename(&partial, out).map_err(io(out))?;
+    crate::atomic::write(out, &png, crate::atomic::Replace::Yes).map_err(io(out))?;
     Ok(epochs.len())
+}
+
+/// The longest a drawing may take when a training run draws its curves: a few hundred ms is
+/// usual; anything past this is a bug, and must not keep the run from its checkpoint.
+pub const DRAW_DEADLINE: Duration = Duration::from_secs(30);
+
+/// [`redraw`] on a thread of its own, waited for at most `deadline`: a drawing that takes
+/// longer is left to finish (or not) on its own and [`CurvesError::Timeout`] returned, so that
+/// no picture can stop training. While such a drawing still runs, later calls draw nothing and
+/// return [`CurvesError::Busy`].
+pub fn redraw_within(history: &Path, out: &Path, deadline: Duration) -> Result<usize, CurvesError> {
+    let (history, out) = (history.to_path_buf(), out.to_path_buf());
+    within(deadline, move || redraw(&history, &out))
+}
+
+/// Whether a drawing started by [`within`] is still running.
+static DRAWING: AtomicBool = AtomicBool::new(false);
+
+/// Runs `draw` on its own thread and waits for it at most `deadline` (see [`redraw_within`]).
+fn within<F>(deadline: Duration, draw: F) -> Result<usize, CurvesError>
+where
+    F: FnOnce() -> Result<usize, CurvesError> + Send + 'static,
+{
+    if DRAWING.swap(true, Ordering::AcqRel) {
+        return Err(CurvesError::Busy);
+    }
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("curves".into())
+        .spawn(move || {
+            let result = draw();
+            DRAWING.store(false, Ordering::Release);
+            let _ = sender.send(result);
+        });
+    if let Err(error) = spawned {
+        DRAWING.store(false, Ordering::Release);
+        return Err(CurvesError::Draw(Box::new(error)));
+    }
+    receiver
+        .recv_timeout(deadline)
+        .unwrap_or(Err(CurvesError::Timeout(deadline)))
 }
 
 /// The history in epoch order, one record per epoch: the last line wins, as a resumed run
 /// appends again the epochs it retrains after its checkpoint.
-fn latest_per_epoch(mut history: Vec<EpochRecord>) -> Vec<EpochRecord> {
+pub fn latest_per_epoch(mut history: Vec<EpochRecord>) -> Vec<EpochRecord> {
     history.reverse();
     let mut seen = std::collections::HashSet::new();
     history.retain(|r| seen.insert(r.epoch));
@@ -86,13 +143,15 @@ pub fn render(history: &[EpochRecord]) -> Result<Vec<u8>, CurvesError> {
         let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_error)?;
         let selected = crate::selection::best_epoch(history).map(|r| r.epoch);
+
         let line = |name, color, value: fn(&EpochRecord) -> f64| Line {
             name,
             color,
             points: history
                 .iter()
-                .map(|r| (r.epoch as u32, value(r)))
+                .map(|r| (epoch_axis(r.epoch), value(r)))
                 .filter(|(_, v)| v.is_finite())
+                .map(|(epoch, v)| (epoch, v.clamp(-AXIS_LIMIT, AXIS_LIMIT)))
                 .collect(),
         };
         let panels = [
@@ -158,8 +217,11 @@ fn draw_panel(
         scale,
         ref lines,
     } = *panel;
-    let first = history.first().map_or(1, |r| r.epoch as u32);
-    let last = history.last().map_or(1, |r| r.epoch as u32).max(first + 1);
+    let first = history.first().map_or(1, |r| epoch_axis(r.epoch));
+    let last = history
+        .last()
+        .map_or(1, |r| epoch_axis(r.epoch))
+        .max(first + 1);
     let (lo, hi) = scale.range(lines.iter().flat_map(|line| &line.points));
     let mut chart = ChartBuilder::on(area)
         .caption(title, (FAMILY, 24))
@@ -168,7 +230,7 @@ fn draw_panel(
         .y_label_area_size(78)
         .build_cartesian_2d(first..last, lo..hi)
         .map_err(draw_error)?;
-    let scientific = hi < 0.01;
+    let scientific = !(0.01..1e5).contains(&hi);
     let y_label = |v: &f64| {
         if *v == 0.0 {
             "0".to_string()
@@ -195,7 +257,7 @@ fn draw_panel(
         .draw()
         .map_err(draw_error)?;
     if let Some(epoch) = selected {
-        let epoch = epoch as u32;
+        let epoch = epoch_axis(epoch);
         chart
             .draw_series(DashedLineSeries::new(
                 [(epoch, lo), (epoch, hi)],
@@ -213,6 +275,9 @@ fn draw_panel(
         ref points,
     } in lines
     {
+        // Within the axis: plotters maps a point far outside it to a pixel offset that
+        // overflows `i32` (an accuracy of 1e300 on the 0-100 axis).
+        let points: Vec<(u32, f64)> = points.iter().map(|&(e, v)| (e, v.clamp(lo, hi))).collect();
         chart
             .draw_series(LineSeries::new(
                 points.iter().copied(),
@@ -233,6 +298,22 @@ fn draw_panel(
         .border_style(BLACK.mix(0.3))
         .draw()
         .map_err(draw_error)
+}
+
+/// The largest magnitude drawn: a value beyond it (a loss of 1.7e308) is drawn at it, so that
+/// the axis range and its margin stay finite (`1.7e308 * 1.1` is infinite, and plotters then
+/// never stops placing ticks).
+const AXIS_LIMIT: f64 = 1e300;
+
+/// The largest epoch number placed on the x axis as it is: far above any real run
+/// ([`crate::config::MAX_EPOCHS`]), and far enough below `u32::MAX` that plotters' tick
+/// arithmetic on the axis cannot overflow.
+const MAX_EPOCH_AXIS: u32 = 1 << 30;
+
+/// An epoch number as a point of the x axis, at most [`MAX_EPOCH_AXIS`], whatever a history
+/// file says.
+fn epoch_axis(epoch: usize) -> u32 {
+    u32::try_from(epoch).unwrap_or(u32::MAX).min(MAX_EPOCH_AXIS)
 }
 
 /// How a panel's y axis fits its values, with a margin so that no line runs along the frame.
@@ -257,8 +338,11 @@ impl Scale {
         }
     }
 
+    /// The axis range of `points`, computed without overflow: every value is within
+    /// ±[`AXIS_LIMIT`], so the margins stay finite.
     fn range<'a>(self, points: impl Iterator<Item = &'a (u32, f64)>) -> (f64, f64) {
         let (min, max) = points.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(_, v)| {
+            let v = v.clamp(-AXIS_LIMIT, AXIS_LIMIT);
             (lo.min(v), hi.max(v))
         });
         if !min.is_finite() {
@@ -379,6 +463,79 @@ mod tests {
             .map(|r| EpochRecord { lr: 0.0, ..r })
             .collect();
         assert!(render(&flat).is_ok());
+    }
+
+    /// Runs `f` on a thread and fails the test when it takes more than a minute (a debug build
+    /// draws in about a second): without the axis limit, a loss of 1.7e308 never finishes.
+    fn finishes<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || sender.send(f()));
+        receiver
+            .recv_timeout(Duration::from_secs(60))
+            .expect("drawing finishes")
+    }
+
+    #[test]
+    fn huge_values_draw_in_bounded_time() {
+        for value in [1.7e308, f64::MAX, -1.7e308] {
+            let mut history = synthetic(3);
+            history[1].train_loss = value;
+            history[2].lr = value;
+            history[0].valid_accuracy = value;
+            assert!(finishes(move || render(&history)).is_ok(), "{value}");
+        }
+        // Epoch numbers beyond the axis' u32.
+        let mut far = synthetic(2);
+        far[0].epoch = usize::MAX - 1;
+        far[1].epoch = usize::MAX;
+        assert!(finishes(move || render(&far)).is_ok());
+        assert_eq!(
+            Scale::Loss.range([(1, 1.7e308)].iter()),
+            (0.0, AXIS_LIMIT * 1.1)
+        );
+    }
+
+    #[test]
+    fn a_drawing_past_its_deadline_does_not_hold_the_caller() {
+        let start = std::time::Instant::now();
+        let err = within(Duration::from_millis(100), || {
+            std::thread::sleep(Duration::from_secs(3));
+            Ok(1)
+        })
+        .unwrap_err();
+        assert!(matches!(err, CurvesError::Timeout(_)), "{err:?}");
+        assert!(start.elapsed() < Duration::from_secs(2));
+        // The first still runs: another is skipped, not queued behind it.
+        assert!(matches!(
+            within(Duration::from_secs(1), || Ok(1)),
+            Err(CurvesError::Busy)
+        ));
+        std::thread::sleep(Duration::from_secs(3));
+        assert_eq!(within(Duration::from_secs(10), || Ok(2)).unwrap(), 2);
+    }
+
+    #[test]
+    fn the_output_is_never_the_input_and_nothing_is_left_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = dir.path().join("history.jsonl");
+        let lines: String = synthetic(2)
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap() + "\n")
+            .collect();
+        std::fs::write(&history, &lines).unwrap();
+        let same = dir.path().join(".").join("history.jsonl");
+        let err = redraw(&history, &same).unwrap_err();
+        assert!(matches!(err, CurvesError::OutIsInput(_)), "{err:?}");
+        assert_eq!(std::fs::read_to_string(&history).unwrap(), lines);
+        // A directory as the output: an error, and no scratch file beside it.
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        assert!(redraw(&history, &out).is_err());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
     }
 
     #[test]

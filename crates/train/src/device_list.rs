@@ -52,14 +52,15 @@ pub enum DeviceListError {
     TooMany(usize),
     /// An entry of no known kind.
     #[error(
-        "unknown device `{0}` in --devices (expected cpu, flex, ndarray, gpu, gpu:N or remote:ws://HOST:PORT)"
+        "unknown device `{}` in --devices (expected cpu, flex, ndarray, gpu, gpu:N or remote:ws://HOST:PORT)",
+        model::quote(.0)
     )]
     Unknown(String),
     /// `gpu:` followed by something other than an index.
-    #[error("bad GPU index in `{0}` (expected gpu:N with N a number, e.g. gpu:0)")]
+    #[error("bad GPU index in `{}` (expected gpu:N with N a number, e.g. gpu:0)", model::quote(.0))]
     GpuIndex(String),
     /// A `remote:` entry whose address is not `ws://HOST:PORT`.
-    #[error("bad remote address `{address}`: {reason} (expected remote:ws://HOST:PORT)")]
+    #[error("bad remote address `{address}`: {reason} (expected remote:ws://HOST:PORT)", address = model::quote(.address))]
     RemoteAddress {
         /// The address as given.
         address: String,

@@ -133,7 +133,10 @@ impl MetricLogger for HistoryLogger {
         match written {
             // A picture is a convenience: failing to draw one must not end the training.
             Ok(()) => {
-                if let Err(err) = crate::curves::redraw(&self.path, &self.curves) {
+                // On a thread of its own with a deadline: no picture can keep the run from its
+                // checkpoint.
+                let deadline = crate::curves::DRAW_DEADLINE;
+                if let Err(err) = crate::curves::redraw_within(&self.path, &self.curves, deadline) {
                     let err = anyhow::Error::from(err);
                     log::warn!("cannot draw {}: {err:#}", self.curves.display());
                 }
@@ -179,7 +182,7 @@ pub fn truncate_history(path: &Path, last: usize) -> Result<Vec<EpochRecord>, Ar
 
 /// Reads a `history.jsonl` (for `--resume` and the curves); a missing file is an empty history.
 pub fn read_history(path: &Path) -> Result<Vec<EpochRecord>, ArtifactError> {
-    let file = match std::fs::File::open(path) {
+    let file = match data::regular::open_regular(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(io(path)(e)),
@@ -199,6 +202,12 @@ pub fn read_history(path: &Path) -> Result<Vec<EpochRecord>, ArtifactError> {
     if text.len() as u64 > MAX_HISTORY_BYTES {
         return Err(too_large());
     }
+    parse_history(path, &text)
+}
+
+/// The records of a `history.jsonl` already read into `text` (blank lines skipped); `path`
+/// only names the file in errors.
+pub fn parse_history(path: &Path, text: &str) -> Result<Vec<EpochRecord>, ArtifactError> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())

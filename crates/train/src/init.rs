@@ -14,7 +14,7 @@ pub enum InitError {
     #[error("cannot start from the weights of --init-from")]
     Load(#[source] infer::InferError),
     /// The file describes another network than the one being trained.
-    #[error("{path}: weights of another network than the training configuration's ({differences})")]
+    #[error("{path}: weights of another network than the training configuration's ({differences})", path = model::quote_path(.path))]
     Architecture {
         /// The file.
         path: PathBuf,
@@ -33,15 +33,25 @@ pub fn load_initial(
     config: &MnistCnnConfig,
     device: &Device,
 ) -> Result<MnistCnn, InitError> {
-    let (net, found) = infer::load_model(path, config, device).map_err(InitError::Load)?;
-    let differences = differences(&found, config);
+    load_initial_noted(path, config, device).map(|(net, _)| net)
+}
+
+/// [`load_initial`], with the notes about the file a program prints (see
+/// [`infer::LoadedModel::notes`]).
+pub fn load_initial_noted(
+    path: &Path,
+    config: &MnistCnnConfig,
+    device: &Device,
+) -> Result<(MnistCnn, Vec<String>), InitError> {
+    let loaded = infer::load_model_noted(path, config, device).map_err(InitError::Load)?;
+    let differences = differences(&loaded.config, config);
     if !differences.is_empty() {
         return Err(InitError::Architecture {
             path: path.into(),
             differences: differences.join(", "),
         });
     }
-    Ok(net)
+    Ok((loaded.net, loaded.notes))
 }
 
 /// `"field: X in the file, Y here"` for each setting that differs, dropout aside.

@@ -8,6 +8,7 @@
 
 pub mod atomic;
 pub mod config;
+mod config_keys;
 pub mod curves;
 pub mod device;
 pub mod device_list;

@@ -102,8 +102,11 @@ struct Args {
     /// remote:ws://HOST:PORT (a `serve-device` process; feature `remote`). --batch-size stays
     /// the global batch (each device takes batch/N, its loss scaled by 1/N: the same
     /// optimisation as one device); one entry trains as --device does
+    //
+    // Parsed in `run`, not by clap: clap's error would repeat the whole value, which can be
+    // tens of KB; ours quotes at most `model::MAX_QUOTED_CHARS` of it.
     #[arg(long, value_name = "LIST", conflicts_with = "device")]
-    devices: Option<DeviceList>,
+    devices: Option<String>,
     /// Split each batch into N shards trained in parallel (same update as the whole batch)
     /// [default: one per CPU thread on a CPU backend (RAYON_NUM_THREADS), 1 on a GPU]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -234,26 +237,42 @@ fn run(args: Args) -> Result<()> {
         Some(dir) => RunDir::new(dir),
         None => RunDir::fresh(std::path::Path::new("runs")),
     };
+    let device_list = args
+        .devices
+        .as_deref()
+        .map(|list| {
+            list.parse::<DeviceList>()
+                .with_context(|| format!("--devices {}", model::quote(list)))
+        })
+        .transpose()?;
     let base = if args.resume {
-        TrainingConfig::read(&run_dir.config())
-            .with_context(|| format!("cannot read {}", run_dir.config().display()))?
+        let path = run_dir.config();
+        TrainingConfig::read(&path)
+            .with_context(|| format!("cannot read {}", model::quote_path(&path)))?
     } else if let Some(path) = &args.config {
-        TrainingConfig::read(path)
-            .with_context(|| format!("cannot read --config {}", path.display()))?
+        let read = TrainingConfig::read(path)
+            .and_then(|config| config.validate().map(|()| config))
+            .with_context(|| format!("--config {}", model::quote_path(path)))?;
+        if let Some(multi) = &read.multi_device
+            && device_list.is_none()
+        {
+            println!("{}", multi_device_note(path, multi));
+        }
+        read
     } else {
         TrainingConfig::new(MnistCnnConfig::new())
     };
     let mut config = args.config(base);
     // Before anything is built or allocated (the device, --init-from's network, the data).
     config.validate()?;
-    let mut devices = match &args.devices {
+    let mut devices = match &device_list {
         Some(list) => list.select()?,
         None => vec![device::select(args.device)?],
     }
     .into_iter();
     let device = devices.next().context("no device")?;
     let extra_devices: Vec<_> = devices.collect();
-    config.multi_device = match &args.devices {
+    config.multi_device = match &device_list {
         Some(list) if !extra_devices.is_empty() => {
             let names = list.specs().iter().map(ToString::to_string).collect();
             Some(MultiDeviceConfig::new(names, &config)?)
@@ -262,7 +281,10 @@ fn run(args: Args) -> Result<()> {
     };
     if let (Some(path), false) = (&config.init_from, args.resume) {
         // Checked before the run directory is made, so that a wrong file leaves nothing behind.
-        train::init::load_initial(path, &config.model, &device.device)?;
+        let (_, notes) = train::init::load_initial_noted(path, &config.model, &device.device)?;
+        for note in notes {
+            println!("note: {note}");
+        }
     }
     let run = run_dir.prepare(&config, args.resume)?;
     let progress = if std::io::stdout().is_terminal() && !args.plain {
@@ -300,7 +322,8 @@ fn run(args: Args) -> Result<()> {
     println!("metrics: {}", dir.metrics().display());
     // Drawn after every epoch already; drawn again here so that a failure is seen, as a warning:
     // the model is trained and exported either way.
-    match train::curves::redraw(&dir.history(), &dir.curves()) {
+    match train::curves::redraw_within(&dir.history(), &dir.curves(), train::curves::DRAW_DEADLINE)
+    {
         Ok(_) => println!("curves: {}", dir.curves().display()),
         Err(err) => eprintln!(
             "warning: cannot draw {}: {:#}",
@@ -309,6 +332,25 @@ fn run(args: Args) -> Result<()> {
         ),
     }
     Ok(())
+}
+
+/// The note `train --config FILE` prints when FILE has a `multi_device` block and no
+/// `--devices` is given: the run trains on one device.
+///
+/// A note, not an error: the block only records how an earlier run split its global batch, and
+/// a run on one device at the same global batch is the same optimisation (see
+/// [`train::multi_device`]: each device's loss is scaled so that the summed gradient is the
+/// global batch's), so a configuration made on several devices reruns unchanged on one; the
+/// device list is a property of the machine, not of the experiment. The new run's
+/// `config.json` has no block, as it used none.
+fn multi_device_note(path: &std::path::Path, multi: &MultiDeviceConfig) -> String {
+    let names = model::quote(&multi.devices.join(",")).into_owned();
+    format!(
+        "note: {} was trained on {} devices ({names}); without --devices this run trains on one device at the same global batch of {} (the same optimisation); pass --devices to split it again",
+        model::quote_path(path),
+        multi.devices.len(),
+        multi.global_batch_size
+    )
 }
 
 #[cfg(test)]

@@ -65,7 +65,9 @@ impl MultiDeviceConfig {
         let expected = Self::new(self.devices.clone(), config)?;
         if *self != expected {
             return Err(ConfigError::Invalid(format!(
-                "multi_device does not match the run: expected {expected:?}, found {self:?}"
+                "multi_device does not match the run: expected {}, found {}",
+                model::quote(&format!("{expected:?}")),
+                model::quote(&format!("{self:?}"))
             )));
         }
         Ok(())

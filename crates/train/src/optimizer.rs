@@ -77,6 +77,71 @@ impl PartialEq for OptimizerConfig {
     }
 }
 
+/// Checks every hyper-parameter of `config` against its range, naming the first one out of it
+/// (`optimizer.beta_1 must be in [0, 1), got 2`).
+///
+/// Burn's optimiser configs keep their fields private, so the values are read from the
+/// configuration's JSON, by name: every number must be finite (a value too large for its
+/// `f32` reads as infinity and saves as `null`), and these have ranges of their own:
+/// - `beta_1` and `beta_2` in [0, 1) (1 never forgets, beyond it the moments grow);
+/// - `epsilon` positive (it keeps the update's denominator from 0);
+/// - weight decay (`weight_decay`, `penalty`) at least 0 (a negative one grows the weights);
+/// - `momentum` in [0, 1), `dampening` in [0, 1];
+/// - a gradient clipping bound (`Value`, `Norm`) positive.
+pub fn validate(config: &OptimizerConfig) -> Result<(), String> {
+    let value = serde_json::to_value(config).map_err(|e| e.to_string())?;
+    check_fields(&value, "optimizer")
+}
+
+/// The keys whose `null` means "off" (an `Option` left out); anywhere else a `null` is a
+/// number that was not finite.
+const OPTIONAL: [&str; 4] = [
+    "weight_decay",
+    "momentum",
+    "grad_clipping",
+    "gradient_clipping",
+];
+
+fn check_fields(value: &serde_json::Value, path: &str) -> Result<(), String> {
+    use serde_json::Value;
+    let Value::Object(fields) = value else {
+        return Ok(());
+    };
+    let adamw = fields.get("kind").and_then(Value::as_str) == Some("adamw");
+    for (key, value) in fields {
+        let name = format!("{path}.{key}");
+        let number = match value {
+            Value::Object(_) => {
+                check_fields(value, &name)?;
+                continue;
+            }
+            Value::Null
+                if OPTIONAL.contains(&key.as_str()) && !(adamw && key == "weight_decay") =>
+            {
+                continue;
+            }
+            Value::Null => {
+                return Err(format!(
+                    "{name} must be a finite number, got null (too large, or not a number)"
+                ));
+            }
+            Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+            _ => continue,
+        };
+        let (ok, range) = match key.as_str() {
+            "beta_1" | "beta_2" | "momentum" => ((0.0..1.0).contains(&number), "in [0, 1)"),
+            "epsilon" | "Value" | "Norm" => (number > 0.0, "> 0"),
+            "weight_decay" | "penalty" => (number >= 0.0, ">= 0"),
+            "dampening" => ((0.0..=1.0).contains(&number), "in [0, 1]"),
+            _ => (true, "finite"),
+        };
+        if !(ok && number.is_finite()) {
+            return Err(format!("{name} must be {range}, got {number}"));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +172,87 @@ mod tests {
         let sgd = json(OptimizerKind::Sgd);
         assert_eq!(sgd["momentum"]["momentum"], 0.9, "{sgd}");
         assert_eq!(sgd["momentum"]["dampening"], 0.0);
+    }
+
+    #[test]
+    fn every_hyper_parameter_has_a_range() {
+        use burn::optim::decay::WeightDecayConfig;
+        use burn::optim::grad_clipping::GradientClippingConfig;
+        use burn::optim::momentum::MomentumConfig;
+        for kind in OptimizerKind::value_variants() {
+            assert_eq!(validate(&OptimizerConfig::new(*kind)), Ok(()), "{kind:?}");
+        }
+        let adam = || AdamConfig::new();
+        let sgd = || SgdConfig::new();
+        for (config, field) in [
+            (
+                OptimizerConfig::Adam(adam().with_beta_1(2.0)),
+                "optimizer.beta_1 must be in [0, 1), got 2",
+            ),
+            (
+                OptimizerConfig::Adam(adam().with_beta_1(1.0)),
+                "optimizer.beta_1",
+            ),
+            (
+                OptimizerConfig::Adam(adam().with_beta_2(-0.1)),
+                "optimizer.beta_2",
+            ),
+            (
+                OptimizerConfig::Adam(adam().with_epsilon(-1.0)),
+                "optimizer.epsilon must be > 0, got -1",
+            ),
+            (
+                OptimizerConfig::Adam(adam().with_epsilon(0.0)),
+                "optimizer.epsilon",
+            ),
+            (
+                OptimizerConfig::Adam(adam().with_epsilon(f32::INFINITY)),
+                "optimizer.epsilon must be a finite number",
+            ),
+            (
+                OptimizerConfig::Adam(adam().with_weight_decay(Some(WeightDecayConfig::new(-1.0)))),
+                "optimizer.weight_decay.penalty",
+            ),
+            (
+                OptimizerConfig::Adam(
+                    adam().with_grad_clipping(Some(GradientClippingConfig::Norm(0.0))),
+                ),
+                "optimizer.grad_clipping.Norm",
+            ),
+            (
+                OptimizerConfig::Adamw(AdamWConfig::new().with_weight_decay(-1.0)),
+                "optimizer.weight_decay must be >= 0",
+            ),
+            (
+                OptimizerConfig::Adamw(AdamWConfig::new().with_weight_decay(f32::NAN)),
+                "optimizer.weight_decay must be a finite number",
+            ),
+            (
+                OptimizerConfig::Adamw(AdamWConfig::new().with_beta_2(1.5)),
+                "optimizer.beta_2",
+            ),
+            (
+                OptimizerConfig::Sgd(
+                    sgd().with_momentum(Some(MomentumConfig::new().with_momentum(1.0))),
+                ),
+                "optimizer.momentum.momentum",
+            ),
+            (
+                OptimizerConfig::Sgd(
+                    sgd().with_momentum(Some(MomentumConfig::new().with_dampening(2.0))),
+                ),
+                "optimizer.momentum.dampening",
+            ),
+            (
+                OptimizerConfig::Sgd(
+                    sgd().with_gradient_clipping(Some(GradientClippingConfig::Value(-1.0))),
+                ),
+                "optimizer.gradient_clipping.Value",
+            ),
+        ] {
+            let err = validate(&config).unwrap_err();
+            assert!(err.starts_with(field), "{field}: {err}");
+        }
     }
 
     #[test]

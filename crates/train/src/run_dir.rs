@@ -44,8 +44,7 @@ pub enum ArtifactError {
     NoCheckpoint(PathBuf),
     /// The checkpoint of the epoch selected for export is gone.
     #[error(
-        "{path}: the checkpoint of epoch {epoch}, selected for the lowest validation loss, is missing"
-    )]
+        "{path}: the checkpoint of epoch {epoch}, selected for the lowest validation loss, is missing", path = model::quote_path(.path))]
     MissingCheckpoint {
         /// The selected epoch.
         epoch: usize,
@@ -53,7 +52,7 @@ pub enum ArtifactError {
         path: PathBuf,
     },
     /// Filesystem error.
-    #[error("{path}")]
+    #[error("{path}", path = model::quote_path(.path))]
     Io {
         /// The path.
         path: PathBuf,
@@ -62,7 +61,7 @@ pub enum ArtifactError {
         source: std::io::Error,
     },
     /// A line of `history.jsonl` that is not an epoch record.
-    #[error("{path}, line {line}: not an epoch record")]
+    #[error("{path}, line {line}: not an epoch record", path = model::quote_path(.path))]
     History {
         /// The file.
         path: PathBuf,
@@ -73,7 +72,7 @@ pub enum ArtifactError {
         source: serde_json::Error,
     },
     /// A file too large to be what it claims, refused before it is read.
-    #[error("{path} is larger than {limit} bytes: not a run's history")]
+    #[error("{path} is larger than {limit} bytes: not a run's history", path = model::quote_path(.path))]
     TooLarge {
         /// The file.
         path: PathBuf,
@@ -82,8 +81,7 @@ pub enum ArtifactError {
     },
     /// `--resume` with a setting that differs from the one the run was trained with.
     #[error(
-        "cannot resume {dir}: {flag} is {given}, but the run was trained with {saved} (its config.json); only --epochs, --workers and --early-stopping may change on --resume"
-    )]
+        "cannot resume {dir}: {flag} is {given}, but the run was trained with {saved} (its config.json); only --epochs, --workers and --early-stopping may change on --resume", dir = model::quote_path(.dir), given = model::quote(.given), saved = model::quote(.saved))]
     ResumeChanged {
         /// The run directory.
         dir: PathBuf,
@@ -99,8 +97,7 @@ pub enum ArtifactError {
     NoFreeName(PathBuf),
     /// A record (model, optimiser or scheduler state) could not be written, read or applied.
     #[error(
-        "{path}: unreadable or incompatible record (corrupt, truncated, or of another network)"
-    )]
+        "{path}: unreadable or incompatible record (corrupt, truncated, or of another network)", path = model::quote_path(.path))]
     Record {
         /// The file.
         path: PathBuf,
@@ -279,6 +276,9 @@ impl RunDir {
             .into());
         }
         let saved = TrainingConfig::read(&self.config())?;
+        // Read now, before any data is loaded: a history that is not a regular file (a FIFO
+        // would block), too large or unreadable stops the resume here.
+        crate::history::read_history(&self.history())?;
         if let Some((setting, saved, given)) = crate::resume::first_change(&saved, config) {
             return Err(ArtifactError::ResumeChanged {
                 dir: self.path,
@@ -317,7 +317,9 @@ impl RunDir {
                     .ok()
             })
             .filter(|epoch: &usize| {
-                ["optim", "scheduler"]
+                // `is_file`: a FIFO or a directory under a checkpoint's name is no checkpoint
+                // (Burn's reader would block on the FIFO).
+                ["model", "optim", "scheduler"]
                     .iter()
                     .all(|kind| dir.join(format!("{kind}-{epoch}.bpk")).is_file())
             })

@@ -51,11 +51,42 @@ pub struct Entry {
 
 /// Writes `entries` as `torch.save(OrderedDict(entries), path)` would.
 pub fn write_state_dict(path: &Path, entries: &[Entry]) {
+    write_archive(path, &pickle(entries), entries);
+}
+
+/// Writes `torch.save({key: OrderedDict(entries), "epoch": epoch, "optimizer": {}}, path)`, the
+/// usual training checkpoint.
+pub fn write_checkpoint(path: &Path, key: &str, entries: &[Entry], epoch: usize) {
+    let mut p = vec![op::PROTO, 2, op::EMPTY_DICT, op::MARK];
+    string(&mut p, key);
+    state_dict(&mut p, entries);
+    string(&mut p, "epoch");
+    int(&mut p, epoch);
+    string(&mut p, "optimizer");
+    p.push(op::EMPTY_DICT);
+    p.extend([op::SETITEMS, op::STOP]);
+    write_archive(path, &p, entries);
+}
+
+/// Writes a torch.save ZIP whose `archive/data.pkl` is `pickle`, deflated (so that a pickle
+/// bomb is small on disk), and no tensor data.
+pub fn write_pickle_only(path: &Path, pickle: &[u8]) {
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    zip.start_file("archive/data.pkl", options).unwrap();
+    zip.write_all(pickle).unwrap();
+    zip.start_file("archive/version", options).unwrap();
+    zip.write_all(b"3\n").unwrap();
+    zip.finish().unwrap();
+}
+
+fn write_archive(path: &Path, pickle: &[u8], entries: &[Entry]) {
     let options =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
     zip.start_file("archive/data.pkl", options).unwrap();
-    zip.write_all(&pickle(entries)).unwrap();
+    zip.write_all(pickle).unwrap();
     zip.start_file("archive/byteorder", options).unwrap();
     zip.write_all(b"little").unwrap();
     for (n, entry) in entries.iter().enumerate() {
@@ -71,6 +102,7 @@ pub fn write_state_dict(path: &Path, entries: &[Entry]) {
 /// The pickle opcodes used (protocol 2).
 mod op {
     pub const PROTO: u8 = 0x80;
+    pub const EMPTY_DICT: u8 = b'}';
     pub const GLOBAL: u8 = b'c';
     pub const EMPTY_TUPLE: u8 = b')';
     pub const REDUCE: u8 = b'R';
@@ -86,28 +118,34 @@ mod op {
 
 fn pickle(entries: &[Entry]) -> Vec<u8> {
     let mut p = vec![op::PROTO, 2];
-    empty_ordered_dict(&mut p);
+    state_dict(&mut p, entries);
+    p.push(op::STOP);
+    p
+}
+
+/// Appends the opcodes that leave `OrderedDict(entries)` on the stack.
+fn state_dict(p: &mut Vec<u8>, entries: &[Entry]) {
+    empty_ordered_dict(p);
     p.push(op::MARK);
     for (n, entry) in entries.iter().enumerate() {
-        string(&mut p, &entry.name);
-        global(&mut p, "torch._utils", "_rebuild_tensor_v2");
+        string(p, &entry.name);
+        global(p, "torch._utils", "_rebuild_tensor_v2");
         p.push(op::MARK); // the call's arguments
         p.push(op::MARK); // the storage's persistent id
-        string(&mut p, "storage");
-        global(&mut p, "torch", entry.values.storage_class());
-        string(&mut p, &n.to_string());
-        string(&mut p, "cpu");
-        int(&mut p, entry.values.len());
+        string(p, "storage");
+        global(p, "torch", entry.values.storage_class());
+        string(p, &n.to_string());
+        string(p, "cpu");
+        int(p, entry.values.len());
         p.extend([op::TUPLE, op::BINPERSID]);
-        int(&mut p, 0); // storage offset
-        tuple(&mut p, &entry.shape);
-        tuple(&mut p, &contiguous_strides(&entry.shape));
+        int(p, 0); // storage offset
+        tuple(p, &entry.shape);
+        tuple(p, &contiguous_strides(&entry.shape));
         p.push(op::NEWFALSE); // requires_grad
-        empty_ordered_dict(&mut p); // backward hooks
+        empty_ordered_dict(p); // backward hooks
         p.extend([op::TUPLE, op::REDUCE]);
     }
-    p.extend([op::SETITEMS, op::STOP]);
-    p
+    p.push(op::SETITEMS);
 }
 
 fn empty_ordered_dict(p: &mut Vec<u8>) {

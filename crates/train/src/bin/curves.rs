@@ -29,8 +29,12 @@ fn run(args: Args) -> Result<()> {
     let out = args
         .out
         .unwrap_or_else(|| args.history.with_file_name("curves.png"));
-    let epochs = train::curves::redraw(&args.history, &out)
-        .with_context(|| format!("cannot draw the curves of {}", args.history.display()))?;
+    let epochs = train::curves::redraw(&args.history, &out).with_context(|| {
+        format!(
+            "cannot draw the curves of {}",
+            model::quote_path(&args.history)
+        )
+    })?;
     let plural = if epochs == 1 { "" } else { "s" };
     println!("{} ({epochs} epoch{plural})", out.display());
     Ok(())
