@@ -1,7 +1,7 @@
 //! One training spread over devices that other servers run, in one command:
 //!
 //! ```text
-//! cargo run --release -p remote-devices -- --servers 2 --epochs 1
+//! cargo run --release -p remote-devices --features remote -- --servers 2 --epochs 1
 //! ```
 //!
 //! It starts `--servers` device servers on loopback ports (Burn's `RemoteServer` over WebSocket,

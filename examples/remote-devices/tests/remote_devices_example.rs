@@ -1,5 +1,5 @@
-//! The example as a user runs it: a short training on two in-process device servers, and a bad
-//! flag refused with one line.
+//! The example as a user runs it: a short training on two device servers (child processes), and
+//! a bad flag refused with one line.
 #![allow(clippy::unwrap_used)]
 
 use std::process::{Command, Output, Stdio};
