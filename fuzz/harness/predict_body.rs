@@ -1,6 +1,7 @@
 //! `POST /api/predict` through the real router (`serve::router` with the shipped model): the
-//! first byte picks the content type and the query, the rest is the body. Every answer must
-//! be JSON, never a 5xx other than 503, and a 200 must carry a probability distribution.
+//! first byte picks the content type (low 3 bits) and the query (`maps`/`stages`/`explain`, high
+//! 4 bits), the rest is the body. Every answer must be JSON, never a 5xx other than 503, and a
+//! 200 must carry a probability distribution (and the explanation, when asked for).
 
 use std::sync::{Arc, OnceLock};
 
@@ -21,7 +22,16 @@ const CONTENT_TYPES: [Option<&str>; 8] = [
     Some("text/plain"),
     None,
 ];
-const QUERIES: [&str; 4] = ["", "?maps=true", "?stages=true", "?maps=true&stages=true"];
+const QUERIES: [&str; 8] = [
+    "",
+    "?maps=true",
+    "?stages=true",
+    "?maps=true&stages=true",
+    "?explain=true",
+    "?stages=true&explain=true",
+    "?explain=1",
+    "?maps=true&stages=true&explain=true",
+];
 
 fn app() -> &'static axum::Router {
     static APP: OnceLock<axum::Router> = OnceLock::new();
@@ -80,5 +90,12 @@ pub fn run(data: &[u8]) {
         let sum: f32 = answer.probabilities.iter().sum();
         assert!(answer.label <= 9 && (sum - 1.0).abs() < 1e-3, "{text}");
         assert!(answer.probabilities.iter().all(|p| p.is_finite()), "{text}");
+        if query.contains("explain=true") {
+            let map = answer
+                .explanation
+                .expect("?explain=true answers an explanation");
+            assert_eq!(map.label, answer.label, "{text}");
+            assert!(map.heat.iter().all(|h| h.is_finite()), "{text}");
+        }
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! Per compiled backend: training throughput through the raw autodiff step and through a full
 //! Learner epoch (so the Learner/data overhead shows as a percentage), at batch 64 and 256;
-//! inference img/s at batch 1000; batch-1 latency (median, p99); peak RSS of the process.
+//! inference img/s at batch 1000; batch-1 latency (median, p99); the latency of "why this digit"
+//! (`model::occlusion_map`: the image and its 169 occluded copies in one batch); peak RSS of the
+//! process.
 //! Data are synthetic digits held in memory: throughput does not depend on pixel values.
 
 mod ops;
@@ -77,6 +79,32 @@ struct InferResult {
     batch_1000_img_per_s: f64,
     latency_batch_1_median_ms: f64,
     latency_batch_1_p99_ms: f64,
+    explain_median_ms: f64,
+    explain_p99_ms: f64,
+}
+
+/// Timings of one measurement, in milliseconds.
+struct Latency {
+    median: f64,
+    p99: f64,
+}
+
+/// Median and p99 of `runs` calls of `f` (after 5 unmeasured ones).
+fn latency(runs: usize, mut f: impl FnMut(usize)) -> Latency {
+    (0..5).for_each(&mut f);
+    let mut ms: Vec<f64> = (0..runs.max(1))
+        .map(|i| {
+            let t = Instant::now();
+            f(i);
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    let pct = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+    Latency {
+        median: pct(0.5),
+        p99: pct(0.99),
+    }
 }
 
 #[derive(Serialize, Debug)]
@@ -158,7 +186,8 @@ fn learner_epoch(
     Ok((set.len() - valid) as f64 / metrics.train_seconds)
 }
 
-fn inference(device: &Device, set: &MnistSet, latency_runs: usize) -> (f64, f64, f64) {
+/// Batch-1000 throughput, batch-1 latency and occlusion ("why this digit") latency.
+fn inference(device: &Device, set: &MnistSet, latency_runs: usize) -> (f64, Latency, Latency) {
     let net = MnistCnnConfig::new().init(device);
     let images: Vec<Pixels> = (0..1000).map(|i| set.item(i).image).collect();
     let run = |images: &[Pixels]| {
@@ -176,19 +205,18 @@ fn inference(device: &Device, set: &MnistSet, latency_runs: usize) -> (f64, f64,
         run(&images);
     }
     let throughput = (reps * 1000) as f64 / start.elapsed().as_secs_f64();
-    for i in 0..20 {
-        run(&images[i..=i]);
-    }
-    let mut latencies: Vec<f64> = (0..latency_runs)
-        .map(|i| {
-            let t = Instant::now();
-            run(std::slice::from_ref(&images[i % images.len()]));
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
-    (throughput, pct(0.5), pct(0.99))
+    let single = latency(latency_runs, |i| {
+        run(std::slice::from_ref(&images[i % images.len()]));
+    });
+    // A batch of 170 per call: a tenth of the batch-1 runs.
+    let explain = latency(latency_runs / 10, |i| {
+        std::hint::black_box(model::occlusion_map(
+            &net,
+            &images[i % images.len()],
+            device,
+        ));
+    });
+    (throughput, single, explain)
 }
 
 fn peak_rss_mib() -> f64 {
@@ -285,11 +313,13 @@ fn run(args: Args) -> Result<()> {
             }
         }
         let infer = infer_backends.contains(backend).then(|| {
-            let (throughput, median, p99) = inference(&device, &set, args.latency_runs);
+            let (throughput, single, explain) = inference(&device, &set, args.latency_runs);
             InferResult {
                 batch_1000_img_per_s: throughput,
-                latency_batch_1_median_ms: median,
-                latency_batch_1_p99_ms: p99,
+                latency_batch_1_median_ms: single.median,
+                latency_batch_1_p99_ms: single.p99,
+                explain_median_ms: explain.median,
+                explain_p99_ms: explain.p99,
             }
         });
         results.push(BackendResult {
@@ -332,17 +362,19 @@ fn print_table(report: &Report) {
         }
     }
     println!(
-        "{:<8} {:>16} {:>12} {:>12}",
-        "backend", "infer b1000 img/s", "b1 median", "b1 p99"
+        "{:<8} {:>16} {:>12} {:>12} {:>15} {:>12}",
+        "backend", "infer b1000 img/s", "b1 median", "b1 p99", "explain median", "explain p99"
     );
     for r in &report.results {
         if let Some(i) = &r.infer {
             println!(
-                "{:<8} {:>16.0} {:>10.3}ms {:>10.3}ms",
+                "{:<8} {:>16.0} {:>10.3}ms {:>10.3}ms {:>13.1}ms {:>10.1}ms",
                 r.backend,
                 i.batch_1000_img_per_s,
                 i.latency_batch_1_median_ms,
-                i.latency_batch_1_p99_ms
+                i.latency_batch_1_p99_ms,
+                i.explain_median_ms,
+                i.explain_p99_ms
             );
         }
     }

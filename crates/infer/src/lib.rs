@@ -14,7 +14,8 @@
 //!
 //! Features: `image` (default) adds everything that decodes or draws pictures — [`preprocess()`],
 //! [`open_image`] and [`decode_image`] (bounded: see [`decode`]), [`Predictor::predict_image`],
-//! labelled folders, the report (and the robustness plot) and the `infer` program; without it the crate predicts and
+//! labelled folders, the report (and the robustness plot), the occlusion heat map ([`explain`]) and
+//! the `infer` program; without it the crate predicts and
 //! evaluates 28x28 pixels with no image codecs in the build. `shipped-model` (default) compiles
 //! the committed model into the library ([`Predictor::shipped`], [`ModelSource::Shipped`]).
 //! `export` (default) adds [`export`]: the model as ONNX (through `burn-onnx`) and as
@@ -25,6 +26,8 @@ pub mod decode;
 pub mod device;
 mod error;
 pub mod evaluate;
+#[cfg(feature = "image")]
+pub mod explain;
 #[cfg(feature = "export")]
 pub mod export;
 mod finite;

@@ -41,6 +41,11 @@ enum Command {
         /// that are not UTF-8 become U+FFFD)
         #[arg(long)]
         json: bool,
+        /// Also write why the network chose its digit, as a PNG heat map over the 28x28 input
+        /// (occlusion: red where hiding a 4x4 patch lowers the digit's probability, blue where
+        /// it raises it); needs exactly one image
+        #[arg(long, value_name = "PNG")]
+        explain: Option<PathBuf>,
     },
     /// Accuracy, per-class accuracy and confusion matrix on the MNIST test set or on a folder of
     /// labelled images (DIR/<digit>/*.png)
@@ -107,6 +112,18 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<ExitCode> {
+    if let Command::Predict {
+        images,
+        explain: Some(_),
+        ..
+    } = &args.command
+        && images.len() != 1
+    {
+        bail!(
+            "--explain draws one image's heat map: give one image (got {})",
+            images.len()
+        );
+    }
     let source = ModelSource::resolve(args.model_dir)?;
     // predict answers file by file, eval runs batches of 1000: each gets its faster backend.
     let workload = match args.command {
@@ -123,7 +140,19 @@ fn run(args: Args) -> Result<ExitCode> {
         eprintln!("note: {note}");
     }
     match args.command {
-        Command::Predict { images, json } => Ok(predict(&predictor, &images, json)),
+        Command::Predict {
+            images,
+            json,
+            explain: Some(out),
+        } => {
+            explain(&predictor, &images[0], &out, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Predict {
+            images,
+            json,
+            explain: None,
+        } => Ok(predict(&predictor, &images, json)),
         Command::Eval {
             data_dir,
             images,
@@ -229,6 +258,39 @@ fn predict(predictor: &Predictor, files: &[PathBuf], json: bool) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Predicts `file` and writes the occlusion heat map of that prediction to `out`.
+fn explain(predictor: &Predictor, file: &Path, out: &Path, json: bool) -> Result<()> {
+    let image = open_image(file)?;
+    let pixels = infer::preprocess(&image).with_context(|| file.display().to_string())?;
+    let start = std::time::Instant::now();
+    let map = predictor.explain(&pixels);
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    infer::save_image(&infer::explain::heat_map_image(&map), out)?;
+    let copies = map.drops.len();
+    if json {
+        let line = serde_json::json!({
+            "file": file.to_string_lossy(),
+            "label": map.label,
+            "probability": map.probability,
+            "explain": out.to_string_lossy(),
+            "occluded_copies": copies,
+            "ms": ms,
+        });
+        println!("{line}");
+    } else {
+        println!(
+            "{}: {} ({:.1}%); why: {} (red: hiding those pixels lowers P({}), blue: raises it; \
+             {copies} occluded copies in one batch, {ms:.0} ms)",
+            file.display(),
+            map.label,
+            100.0 * map.probability,
+            out.display(),
+            map.label,
+        );
+    }
+    Ok(())
 }
 
 /// What `eval --robustness` was asked for.

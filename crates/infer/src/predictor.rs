@@ -6,7 +6,7 @@ use burn::module::Module;
 use burn::store::ModuleRecord;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Bytes, Device};
-use model::{MnistCnn, MnistCnnConfig, NUM_CLASSES, Pixels, images_to_tensor};
+use model::{MnistCnn, MnistCnnConfig, NUM_CLASSES, Occlusion, Pixels, images_to_tensor};
 use serde::Serialize;
 
 use crate::InferError;
@@ -165,6 +165,13 @@ impl Predictor {
                 }
             })
             .collect()
+    }
+
+    /// Which pixels drove the prediction of `pixels`: the drop in the chosen digit's probability
+    /// when each 4x4 patch is hidden, all 169 occluded copies in one forward pass (see
+    /// [`model::occlusion`]).
+    pub fn explain(&self, pixels: &Pixels) -> Occlusion {
+        model::occlusion_map(&self.net, pixels, &self.device)
     }
 
     /// Preprocesses any picture of a digit (see [`crate::preprocess()`]) and predicts it.

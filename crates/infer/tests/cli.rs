@@ -257,3 +257,54 @@ fn robustness_flags_are_checked() {
     assert_eq!(errors.len(), 1, "{stderr}");
     assert!(errors[0].contains("not a robustness report"), "{stderr}");
 }
+
+#[test]
+fn predict_explain_writes_the_heat_map_of_one_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let seven = digits().join("seven.png");
+    let out_png = dir.path().join("why.png");
+    let out = infer(&[
+        "predict",
+        "--explain",
+        out_png.to_str().unwrap(),
+        seven.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(error_lines(&stderr).is_empty(), "{stderr}");
+    assert!(stdout.contains("seven.png: 7 ("), "{stdout}");
+    assert!(stdout.contains("169 occluded copies"), "{stdout}");
+    let picture = image::open(&out_png).expect("a PNG").to_rgb8();
+    assert_eq!(picture.dimensions(), (280, 280));
+    // Somewhere the seven's ink mattered: a pixel tinted red.
+    assert!(
+        picture.pixels().any(|p| p.0[0] > 200 && p.0[1] < 60),
+        "no red pixel"
+    );
+
+    // One heat map per call: two images, or a folder that does not exist, are one-line errors.
+    let two = infer(&[
+        "predict",
+        "--explain",
+        out_png.to_str().unwrap(),
+        seven.to_str().unwrap(),
+        seven.to_str().unwrap(),
+    ]);
+    let stderr = text(&two.stderr);
+    assert!(!two.status.success());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("give one image (got 2)"), "{stderr}");
+
+    let nowhere = dir.path().join("missing").join("why.png");
+    let out = infer(&[
+        "predict",
+        "--explain",
+        nowhere.to_str().unwrap(),
+        seven.to_str().unwrap(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(error_lines(&stderr).len(), 1, "{stderr}");
+    assert!(stderr.contains("why.png"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

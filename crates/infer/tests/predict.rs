@@ -156,3 +156,65 @@ fn loading_errors_are_typed_and_keep_their_cause() {
     let err = open_image(&missing.path().join("absent.png")).unwrap_err();
     assert!(matches!(err, InferError::Read { .. }), "{err}");
 }
+
+/// "Why this digit" on the example digits: hiding ink must cost the chosen digit more than
+/// hiding the empty border, the largest drop must lie on the ink, and the batched occluded
+/// copies must score as they do one by one.
+#[test]
+fn occluding_the_ink_matters_more_than_the_border() {
+    use model::occlusion::{PATCH, POSITIONS, STRIDE, occluded_copies};
+    let predictor = predictor();
+    for file in [
+        "zero.png",
+        "one.png",
+        "two.png",
+        "three.png",
+        "four.png",
+        "seven.png",
+    ] {
+        let pixels = preprocess(&open_image(&digits().join(file)).unwrap()).unwrap();
+        let map = predictor.explain(&pixels);
+        assert_eq!(map.label, predictor.predict(&pixels).label, "{file}");
+        let ink_in = |position: usize| {
+            let (top, left) = (position / POSITIONS * STRIDE, position % POSITIONS * STRIDE);
+            (top..top + PATCH)
+                .flat_map(|r| (left..left + PATCH).map(move |c| r * IMAGE_SIZE + c))
+                .map(|i| u32::from(pixels[i]))
+                .sum::<u32>()
+        };
+        let (mut ink, mut border) = (Vec::new(), Vec::new());
+        for (position, &drop) in map.drops.iter().enumerate() {
+            match ink_in(position) {
+                0 => border.push(drop.abs()),
+                // At least a quarter of the patch's pixels' worth of full ink.
+                ink_sum if ink_sum >= 4 * 255 => ink.push(drop.abs()),
+                _ => {}
+            }
+        }
+        assert!(!ink.is_empty() && !border.is_empty(), "{file}");
+        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+        let (ink_mean, border_mean) = (mean(&ink), mean(&border));
+        // A confident network moves its probability little (two.png: 1.7e-4 on average), so
+        // the comparison is relative; hiding background that is already background changes
+        // nothing at all.
+        assert!(
+            ink_mean > 0.0 && ink_mean > 10.0 * border_mean,
+            "{file}: ink {ink_mean} vs border {border_mean}"
+        );
+        println!("{file}: mean |drop| on ink {ink_mean:.2e}, on the border {border_mean:.2e}");
+        let (top, _) = map
+            .drops
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap();
+        assert!(ink_in(top) > 0, "{file}: largest drop at an empty patch");
+        let copy = occluded_copies(&pixels)[1 + top];
+        let alone = predictor.predict(&copy).probabilities[map.label as usize];
+        assert!(
+            (map.probability - map.drops[top] - alone).abs() < 1e-4,
+            "{file}: batched {} vs alone {alone}",
+            map.probability - map.drops[top]
+        );
+    }
+}

@@ -16,8 +16,9 @@
 //!
 //! This crate holds only the module and its configuration: no data loading, no training. It also
 //! describes the network for people, stage by stage ([`architecture`]: shapes, formulas,
-//! parameters; [`stage_values`]: one image's stages as gray levels), which the web page reads
-//! from the server and from the WebAssembly build alike. The
+//! parameters; [`stage_values`]: one image's stages as gray levels; [`occlusion`]: which pixels
+//! drove its answer), which the web page reads from the server and from the WebAssembly build
+//! alike. The
 //! backend is chosen at runtime through the [`burn::tensor::Device`] passed to
 //! [`MnistCnnConfig::init`]. The feature `flex-kernels` (enabled by `infer`'s `flex` feature)
 //! compiles in Burn's flex backend and the project's own ops on that device ([`kernels`]: a
@@ -31,6 +32,7 @@ mod config;
 mod input;
 pub mod kernels;
 mod network;
+pub mod occlusion;
 pub mod quote;
 pub mod shape;
 pub mod stage_values;
@@ -42,6 +44,7 @@ pub use input::{
     IMAGE_PIXELS, IMAGE_SIZE, MEAN, NUM_CLASSES, Pixels, STD, images_to_tensor, normalize,
 };
 pub use network::{Act, FeatureMaps, MnistCnn, Pool, Stages};
+pub use occlusion::{Occlusion, occlusion_map};
 pub use quote::{MAX_QUOTED_CHARS, quote, quote_at, quote_path};
 pub use stage_values::{StageValues, stage_values};
 pub use summary::{LayerSummary, ParamCounts, Summary};

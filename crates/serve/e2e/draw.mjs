@@ -1,7 +1,9 @@
 // End-to-end check of the draw-a-digit page in headless Chromium (Debian's `chromium`):
 // draws a "1" with mouse events, waits for the prediction, then checks that every stage of the
 // lecture's network is shown with its shape, formula and parameters, that each grid holds one
-// tile per map / unit, and that the tiles were painted; saves a screenshot if asked.
+// tile per map / unit, and that the tiles were painted; then presses "Explain" and checks the
+// occlusion map ("why this digit"), asked for once and never with the strokes' predictions;
+// saves a screenshot if asked.
 // Usage: node draw.mjs http://127.0.0.1:8080 [screenshot.png]
 import { chromium } from "playwright-core";
 
@@ -25,6 +27,8 @@ try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   const errors = [];
   page.on("pageerror", err => errors.push(err.message));
+  const explainRequests = [];
+  page.on("request", req => { if (req.url().includes("explain=true")) explainRequests.push(req.url()); });
   await page.goto(url);
   const pad = await page.locator("#pad").boundingBox();
   // A "1": a short flag, then a long vertical stroke, as a person would draw it.
@@ -71,12 +75,30 @@ try {
     };
   });
   for (const [what, ok] of Object.entries(painted)) if (!ok) problems.push(`${what}: nothing painted`);
+  if (explainRequests.length) problems.push(`strokes asked for an explanation: ${explainRequests.length} requests`);
+
+  // "Why this digit": one request, a 13x13 map of drops for the predicted digit, painted red
+  // somewhere over the input, its arithmetic shown.
+  await page.click("#explain");
+  await page.waitForFunction(() => window.mnistCnn.explained !== null, null, { timeout: 20000 });
+  const why = await page.evaluate(() => {
+    const map = window.mnistCnn.explained, c = document.getElementById("why");
+    const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let red = 0;
+    for (let i = 0; i < px.length; i += 4) if (px[i] > 200 && px[i + 1] < 80) red++;
+    return { label: map.label, drops: map.drops.length, red, note: document.getElementById("why-note").textContent };
+  });
+  if (why.label !== 1) problems.push(`explain: label ${why.label}, expected 1`);
+  if (why.drops !== 169) problems.push(`explain: ${why.drops} drops, expected 13x13 = 169`);
+  if (why.red === 0) problems.push("explain: no red pixel in the heat map");
+  if (!why.note.includes("floor((28-4)/2)+1 = 13")) problems.push(`explain: note "${why.note}"`);
+  if (explainRequests.length !== 1) problems.push(`explain: ${explainRequests.length} requests, expected 1`);
   if (errors.length) problems.push(`page errors: ${errors.join("; ")}`);
   if (problems.length) throw new Error(problems.join("\n"));
 
   // The bars are digit, bar, percentage per row: the 4th span is the percentage of "1".
   const top = await page.locator("#bars span").nth(3).textContent();
-  console.log(`e2e: predicted 1 (${top}); ${expected.length} stages with their shapes, formulas and params; tiles ${expected.map(e => e.tiles).filter(Boolean).join("/")} painted`);
+  console.log(`e2e: predicted 1 (${top}); ${expected.length} stages with their shapes, formulas and params; tiles ${expected.map(e => e.tiles).filter(Boolean).join("/")} painted; explained: ${why.red} red pixels (${why.note.split(". ").pop()})`);
   if (screenshot) {
     await page.screenshot({ path: screenshot, fullPage: true });
     console.log(`e2e: screenshot ${screenshot}`);

@@ -85,6 +85,12 @@ try {
   let count = await page.evaluate(() => window.mnistCnn.predictions);
   const drawn = await answer(count);
   await check("the drawn 1", drawn, 1);
+  // "Why this digit", computed in the tab when asked: the occlusion map of the drawn 1.
+  await page.click("#explain");
+  await page.waitForFunction(() => window.mnistCnn.explained !== null, null, { timeout: 30000 });
+  drawn.why = await page.evaluate(() => window.mnistCnn.explained);
+  const whyMs = await page.evaluate(() => document.getElementById("why-note").textContent.match(/(\d+) ms/)?.[1]);
+  if (drawn.why.label !== 1 || drawn.why.drops.length !== 169) problems.push(`explain: label ${drawn.why.label}, ${drawn.why.drops.length} drops`);
   if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
   const cases = [["drawn-one", drawn, 1]];
 
@@ -123,7 +129,7 @@ try {
   const { width, height } = cases[0][1];
   const lines = execFileSync(native, ["--width", String(width), "--height", String(height), ...files], { encoding: "utf8" })
     .trim().split("\n").map(l => JSON.parse(l));
-  let worstLogit = 0, worstPixel = 0;
+  let worstLogit = 0, worstPixel = 0, worstHeat = 0;
   cases.forEach(([name, got], i) => {
     const ref = lines[i];
     const pixels = got.stages[0].values[0];
@@ -134,6 +140,10 @@ try {
     if (pixelGap > 1) problems.push(`${name}: framed input differs from native by ${pixelGap} levels`);
     if (ref.label !== got.label) problems.push(`${name}: label ${got.label} in the browser, ${ref.label} native`);
     if (!(logitGap <= 1e-4)) problems.push(`${name}: logits differ from native by ${logitGap}`);
+    if (got.why) {
+      worstHeat = Math.max(...got.why.heat.map((v, j) => Math.abs(v - ref.heat[j])));
+      if (!(worstHeat <= 1e-4)) problems.push(`${name}: occlusion heat differs from native by ${worstHeat}`);
+    }
   });
 
   const origin = new URL(url).origin;
@@ -151,6 +161,7 @@ try {
   console.log(`web e2e (${url}): mode "${mode}"`);
   console.log(`web e2e: labels ${cases.map(([n, g]) => `${n}=${g.label}`).join(" ")}; every stage painted each time`);
   console.log(`web e2e: same as native on ${cases.length} drawings: framed input within ${worstPixel} level(s), labels equal, logits within ${worstLogit.toExponential(2)}`);
+  console.log(`web e2e: "why this digit" in the tab: 169 occluded copies in ${whyMs} ms, heat within ${worstHeat.toExponential(2)} of native`);
   console.log(`web e2e: ${requests.length} requests, all static: ${[...new Set(requests.map(r => new URL(r.split(" ")[1]).pathname))].join(" ")}`);
   console.log(`web e2e: time per prediction in headless Chromium: median ${median.toFixed(1)} ms, min ${times[0].toFixed(1)}, max ${times[times.length - 1].toFixed(1)} (${times.length} runs)`);
   if (screenshot) console.log(`web e2e: screenshot ${screenshot}`);

@@ -9,10 +9,12 @@
 //! * `GET /api/model` — those shapes, formulas and parameter counts, computed from the served
 //!   model's configuration ([`ModelInfo`], from `model`): the page shows whatever model is
 //!   served.
-//! * `POST /api/predict[?maps=true][&stages=true]` — a PNG/JPEG body, or JSON
+//! * `POST /api/predict[?maps=true][&stages=true][&explain=true]` — a PNG/JPEG body, or JSON
 //!   `{"pixels": [784 numbers 0..255]}` (a 28x28 image, row-major). Both go through the same
 //!   MNIST-style preprocessing as `infer`. Answers `{"label", "probabilities", "feature_maps"?,
-//!   "stages"?}`; bad requests get a 4xx and `{"error": "..."}`.
+//!   "stages"?, "explanation"?}`; bad requests get a 4xx and `{"error": "..."}`. `explain` is
+//!   the page's "why this digit" button ([`model::occlusion`]: 169 occluded copies in one
+//!   batch), computed only when asked, so a plain prediction costs what it did.
 //!
 //! The model is loaded once and shared. Decoding and inference run on the blocking thread pool,
 //! at most one job per core ([`Admission`]: 503 with `Retry-After` when saturated), so that a
@@ -32,7 +34,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use image::DynamicImage;
 use infer::{InferError, Predictor};
-use model::NUM_CLASSES;
+use model::{NUM_CLASSES, Occlusion};
 use serde::{Deserialize, Serialize};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
@@ -120,6 +122,8 @@ struct PredictQuery {
     maps: bool,
     #[serde(default)]
     stages: bool,
+    #[serde(default)]
+    explain: bool,
 }
 
 /// The answer of `/api/predict`.
@@ -136,6 +140,10 @@ pub struct PredictResponse {
     /// is set by the model (~38,000 numbers for the lecture's), not by the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stages: Option<Vec<StageValues>>,
+    /// With `?explain=true`: how much hiding each 4x4 patch lowers the chosen digit's
+    /// probability, and that spread over the 28x28 input (occlusion sensitivity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Occlusion>,
 }
 
 async fn model_info(State(state): State<Arc<AppState>>) -> Json<ModelInfo> {
@@ -219,5 +227,6 @@ fn answer(
         stages: activations
             .filter(|_| query.stages)
             .map(|a| a.stages(&pixels, &prediction.probabilities)),
+        explanation: query.explain.then(|| predictor.explain(&pixels)),
     })
 }

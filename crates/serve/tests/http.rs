@@ -182,6 +182,35 @@ async fn stages_come_only_when_asked() {
     assert_eq!(stages[1].values, answer.feature_maps.unwrap().conv1);
 }
 
+/// `?explain=true` adds the occlusion map of the predicted digit, the same as the library's;
+/// without it the answer carries none.
+#[tokio::test]
+async fn explanation_comes_only_when_asked() {
+    let (status, plain) = post(app(), "/api/predict", "image/png", seven_png()).await;
+    assert_eq!(status, StatusCode::OK, "{plain}");
+    assert!(plain.get("explanation").is_none(), "{plain}");
+
+    let (status, body) = post(app(), "/api/predict?explain=true", "image/png", seven_png()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["probabilities"], plain["probabilities"]);
+    let answer: PredictResponse = serde_json::from_value(body).unwrap();
+    let map = answer.explanation.expect("an explanation");
+    assert_eq!((map.label, map.patch, map.stride), (7, 4, 2));
+    assert_eq!((map.drops.len(), map.heat.len()), (169, IMAGE_PIXELS));
+    assert_eq!(map.probability, answer.probabilities[7]);
+    let predictor = Predictor::shipped(&Device::flex()).unwrap();
+    let image = infer::decode_image(&seven_png()).unwrap();
+    let library = predictor.explain(&infer::preprocess(&image).unwrap());
+    let most = map
+        .drops
+        .iter()
+        .zip(&library.drops)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(most < 1e-5, "server and library differ by {most}");
+    assert!(map.max_abs_heat() > 0.01, "{:?}", map.max_abs_heat());
+}
+
 #[tokio::test]
 async fn bad_requests_get_4xx_json_errors() {
     let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![

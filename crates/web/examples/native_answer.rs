@@ -1,7 +1,7 @@
 //! The native reference for the browser build's end-to-end test (crates/serve/e2e/web.mjs):
 //! for each raw RGBA file (a canvas's pixels, as the page handed them to the WebAssembly
-//! module), the framed 28x28 input, the label and the logits computed natively by
-//! `infer::Predictor` on the same weights, one JSON line per file.
+//! module), the framed 28x28 input, the label, the logits and the occlusion heat map ("why this
+//! digit") computed natively by `infer::Predictor` on the same weights, one JSON line per file.
 //!
 //! Usage: native_answer --width W --height H [--model-dir DIR] FILE.rgba...
 
@@ -70,6 +70,7 @@ fn run() -> Result<()> {
             "label": prediction.label,
             "logits": logits,
             "pixels": pixels.to_vec(),
+            "heat": predictor.explain(&pixels).heat,
         });
         println!("{line}");
     }

@@ -6,6 +6,7 @@
 //! const net = new Network();                    // the compiled-in model
 //! const model = JSON.parse(net.describe());     // stages: shapes, formulas, parameters
 //! const answer = JSON.parse(net.predict(imageData.data, width, height));
+//! const why = JSON.parse(net.explain(imageData.data, width, height)); // occlusion map
 //! ```
 //!
 //! Answers are JSON text in the shapes of `serve`'s API, so the page reads both the same way.
@@ -40,5 +41,12 @@ impl Network {
     pub fn predict(&self, rgba: &[u8], width: u32, height: u32) -> Result<String, JsError> {
         let answer = self.engine.predict_rgba(rgba, width, height)?;
         Ok(serde_json::to_string(&answer)?)
+    }
+
+    /// Which pixels drove the answer for the same drawing: `model::Occlusion` as JSON (`serve`'s
+    /// `explanation` under `?explain=true`), computed only when the page asks.
+    pub fn explain(&self, rgba: &[u8], width: u32, height: u32) -> Result<String, JsError> {
+        let map = self.engine.explain_rgba(rgba, width, height)?;
+        Ok(serde_json::to_string(&map)?)
     }
 }

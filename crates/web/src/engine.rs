@@ -6,8 +6,8 @@ use burn::store::{ModuleRecord, RecordError};
 use burn::tensor::Device;
 use burn::tensor::activation::softmax;
 use model::{
-    InvalidConfig, MnistCnn, MnistCnnConfig, ModelInfo, NUM_CLASSES, Pixels, StageValues,
-    images_to_tensor, stage_values,
+    InvalidConfig, MnistCnn, MnistCnnConfig, ModelInfo, NUM_CLASSES, Occlusion, Pixels,
+    StageValues, images_to_tensor, stage_values,
 };
 use preprocess::{Layout, Picture, PreprocessError};
 use serde::Serialize;
@@ -93,6 +93,23 @@ impl Engine {
     pub fn predict_rgba(&self, rgba: &[u8], width: u32, height: u32) -> Result<Answer, WebError> {
         let picture = Picture::new(rgba, width, height, Layout::Rgba)?;
         Ok(self.predict_pixels(&preprocess::frame(&picture)?))
+    }
+
+    /// Which pixels drove the answer for an RGBA drawing: the occlusion map of its framed
+    /// input (169 occluded copies in one batch, see [`model::occlusion`]), the page's "why this
+    /// digit" button.
+    pub fn explain_rgba(
+        &self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+    ) -> Result<Occlusion, WebError> {
+        let picture = Picture::new(rgba, width, height, Layout::Rgba)?;
+        Ok(model::occlusion_map(
+            &self.net,
+            &preprocess::frame(&picture)?,
+            &self.device,
+        ))
     }
 
     /// Runs the network on a framed 28x28 image, keeping every stage.

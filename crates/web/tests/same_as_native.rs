@@ -50,6 +50,15 @@ fn example_digits_give_the_native_predictors_pixels_labels_and_logits() {
         for (a, b) in answer.probabilities.iter().zip(&native.probabilities) {
             assert!((a - b).abs() <= 1e-5, "{file}: {a} vs {b}");
         }
+        // "Why this digit" is the native predictor's too.
+        let why = engine
+            .explain_rgba(rgba.as_raw(), rgba.width(), rgba.height())
+            .unwrap();
+        let native_why = predictor.explain(&pixels);
+        assert_eq!(why.label, digit, "{file}");
+        for (a, b) in why.heat.iter().zip(&native_why.heat) {
+            assert!((a - b).abs() <= 1e-5, "{file}: heat {a} vs {b}");
+        }
     }
 }
 
