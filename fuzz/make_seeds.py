@@ -87,6 +87,9 @@ put("predict_body", "png-maps", bytes([PNG | 0x10]) + png(28, 28, 0, 8, gray28))
 put("predict_body", "png-alpha", bytes([OCTET]) + png(20, 24, 6, 8, rgba))
 put("predict_body", "not-an-image", bytes([JPEG]) + b"hello")
 put("predict_body", "no-content-type", bytes([7]) + b"{}")
+# The query's high bits 4 and 5: `?explain=true` and `?stages=true&explain=true`.
+put("predict_body", "json-pixels-explain", bytes([JSON | 0x40]) + json.dumps({"pixels": pixels}, separators=(",", ":")).encode())
+put("predict_body", "png-stages-explain", bytes([PNG | 0x50]) + png(28, 28, 0, 8, gray28))
 
 # --- model_config: config.json files -------------------------------------------------------
 lecture = {"conv1_filters": 32, "conv2_filters": 64, "kernel_size": 3, "hidden_units": 512,

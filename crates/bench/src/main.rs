@@ -89,9 +89,9 @@ struct Latency {
     p99: f64,
 }
 
-/// Median and p99 of `runs` calls of `f` (after 5 unmeasured ones).
-fn latency(runs: usize, mut f: impl FnMut(usize)) -> Latency {
-    (0..5).for_each(&mut f);
+/// Median and p99 of `runs` calls of `f`, after `warmup` unmeasured ones.
+fn latency(warmup: usize, runs: usize, mut f: impl FnMut(usize)) -> Latency {
+    (0..warmup).for_each(&mut f);
     let mut ms: Vec<f64> = (0..runs.max(1))
         .map(|i| {
             let t = Instant::now();
@@ -205,11 +205,12 @@ fn inference(device: &Device, set: &MnistSet, latency_runs: usize) -> (f64, Late
         run(&images);
     }
     let throughput = (reps * 1000) as f64 / start.elapsed().as_secs_f64();
-    let single = latency(latency_runs, |i| {
+    let single = latency(20, latency_runs, |i| {
         run(std::slice::from_ref(&images[i % images.len()]));
     });
-    // A batch of 170 per call: a tenth of the batch-1 runs.
-    let explain = latency(latency_runs / 10, |i| {
+    // A batch of 170 per call: a third of the batch-1 runs (100 by default, so that the p99 is
+    // not simply the slowest run).
+    let explain = latency(5, latency_runs / 3, |i| {
         std::hint::black_box(model::occlusion_map(
             &net,
             &images[i % images.len()],

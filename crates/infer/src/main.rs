@@ -124,6 +124,18 @@ fn run(args: Args) -> Result<ExitCode> {
             images.len()
         );
     }
+    if let Command::Predict {
+        explain: Some(out), ..
+    } = &args.command
+        && !out
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+    {
+        bail!(
+            "--explain writes a PNG: name the file *.png (got {})",
+            model::quote_path(out)
+        );
+    }
     let source = ModelSource::resolve(args.model_dir)?;
     // predict answers file by file, eval runs batches of 1000: each gets its faster backend.
     let workload = match args.command {
@@ -263,17 +275,18 @@ fn predict(predictor: &Predictor, files: &[PathBuf], json: bool) -> ExitCode {
 /// Predicts `file` and writes the occlusion heat map of that prediction to `out`.
 fn explain(predictor: &Predictor, file: &Path, out: &Path, json: bool) -> Result<()> {
     let image = open_image(file)?;
-    let pixels = infer::preprocess(&image).with_context(|| file.display().to_string())?;
+    let pixels = infer::preprocess(&image).with_context(|| model::quote_path(file))?;
+    let prediction = predictor.predict(&pixels);
     let start = std::time::Instant::now();
-    let map = predictor.explain(&pixels);
+    let map = predictor.explain_digit(&pixels, prediction.label);
     let ms = start.elapsed().as_secs_f64() * 1e3;
     infer::save_image(&infer::explain::heat_map_image(&map), out)?;
     let copies = map.drops.len();
     if json {
         let line = serde_json::json!({
             "file": file.to_string_lossy(),
-            "label": map.label,
-            "probability": map.probability,
+            "label": prediction.label,
+            "probabilities": prediction.probabilities,
             "explain": out.to_string_lossy(),
             "occluded_copies": copies,
             "ms": ms,

@@ -174,6 +174,11 @@ impl Predictor {
         model::occlusion_map(&self.net, pixels, &self.device)
     }
 
+    /// [`Predictor::explain`] for `digit` (the label an answer already gave).
+    pub fn explain_digit(&self, pixels: &Pixels, digit: u8) -> Occlusion {
+        model::occlusion_map_for(&self.net, pixels, Some(digit), &self.device)
+    }
+
     /// Preprocesses any picture of a digit (see [`crate::preprocess()`]) and predicts it.
     #[cfg(feature = "image")]
     pub fn predict_image(&self, image: &image::DynamicImage) -> Result<Prediction, InferError> {

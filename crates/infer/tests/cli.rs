@@ -295,6 +295,19 @@ fn predict_explain_writes_the_heat_map_of_one_image() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("give one image (got 2)"), "{stderr}");
 
+    let jpeg = dir.path().join("why.jpg");
+    let out = infer(&[
+        "predict",
+        "--explain",
+        jpeg.to_str().unwrap(),
+        seven.to_str().unwrap(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("name the file *.png"), "{stderr}");
+    assert!(!jpeg.exists());
+
     let nowhere = dir.path().join("missing").join("why.png");
     let out = infer(&[
         "predict",

@@ -44,7 +44,7 @@ pub use input::{
     IMAGE_PIXELS, IMAGE_SIZE, MEAN, NUM_CLASSES, Pixels, STD, images_to_tensor, normalize,
 };
 pub use network::{Act, FeatureMaps, MnistCnn, Pool, Stages};
-pub use occlusion::{Occlusion, occlusion_map};
+pub use occlusion::{Occlusion, occlusion_map, occlusion_map_for};
 pub use quote::{MAX_QUOTED_CHARS, quote, quote_at, quote_path};
 pub use stage_values::{StageValues, stage_values};
 pub use summary::{LayerSummary, ParamCounts, Summary};

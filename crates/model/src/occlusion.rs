@@ -59,12 +59,23 @@ impl Occlusion {
     }
 }
 
-/// The occlusion map of `pixels` (a framed 28x28 image) under `net` on `device`: one forward
-/// pass over the image and its [`POSITIONS`]² occluded copies.
+/// The occlusion map of `pixels` (a framed 28x28 image) under `net` on `device`, for the digit
+/// the network chooses: one forward pass over the image and its [`POSITIONS`]² occluded copies.
 pub fn occlusion_map(net: &MnistCnn, pixels: &Pixels, device: &Device) -> Occlusion {
+    occlusion_map_for(net, pixels, None, device)
+}
+
+/// [`occlusion_map`] for `digit` when given: a caller that already answered with a label
+/// explains that label, even where a near tie could rank the batch's first row otherwise.
+pub fn occlusion_map_for(
+    net: &MnistCnn,
+    pixels: &Pixels,
+    digit: Option<u8>,
+    device: &Device,
+) -> Occlusion {
     let batch = occluded_copies(pixels);
     let probabilities = floats(softmax(net.forward(images_to_tensor(&batch, device)), 1));
-    from_probabilities(pixels, &probabilities)
+    from_probabilities(pixels, &probabilities, digit)
 }
 
 /// The image followed by one copy per patch position (row by row), each with that patch set
@@ -83,11 +94,12 @@ pub fn occluded_copies(pixels: &Pixels) -> Vec<Pixels> {
 }
 
 /// The map of `pixels` from the softmax rows of its [`occluded_copies`] batch (`NUM_CLASSES`
-/// per image, the unoccluded image first).
+/// per image, the unoccluded image first), for `digit`, else for the most probable one.
 ///
 /// # Panics
-/// If `probabilities` does not hold `(1 + POSITIONS²) * NUM_CLASSES` values.
-pub fn from_probabilities(pixels: &Pixels, probabilities: &[f32]) -> Occlusion {
+/// If `probabilities` does not hold `(1 + POSITIONS²) * NUM_CLASSES` values, or `digit` is not
+/// below `NUM_CLASSES`.
+pub fn from_probabilities(pixels: &Pixels, probabilities: &[f32], digit: Option<u8>) -> Occlusion {
     assert_eq!(
         probabilities.len(),
         (1 + POSITIONS * POSITIONS) * NUM_CLASSES,
@@ -95,9 +107,14 @@ pub fn from_probabilities(pixels: &Pixels, probabilities: &[f32]) -> Occlusion {
     );
     let (rows, _) = probabilities.as_chunks::<NUM_CLASSES>();
     let whole = rows[0];
-    let label = (0..NUM_CLASSES)
-        .max_by(|&a, &b| whole[a].total_cmp(&whole[b]))
-        .expect("NUM_CLASSES is not zero");
+    let label = digit.map_or_else(
+        || {
+            (0..NUM_CLASSES)
+                .max_by(|&a, &b| whole[a].total_cmp(&whole[b]))
+                .expect("NUM_CLASSES is not zero")
+        },
+        usize::from,
+    );
     let drops: Vec<f32> = rows[1..]
         .iter()
         .map(|row| whole[label] - row[label])
@@ -112,10 +129,11 @@ pub fn from_probabilities(pixels: &Pixels, probabilities: &[f32]) -> Occlusion {
             }
         }
     }
+    // Every pixel is under one patch at least: the last patch ends on the last pixel (tested).
     let heat = sum
         .iter()
         .zip(count)
-        .map(|(&s, n)| if n == 0 { 0.0 } else { s / f32::from(n) })
+        .map(|(&s, n)| s / f32::from(n))
         .collect();
     Occlusion {
         label: label as u8,
@@ -183,7 +201,7 @@ mod tests {
         let mut rows = vec![row(0.9); 1 + POSITIONS * POSITIONS];
         rows[1] = row(0.4);
         rows[1 + 6 * POSITIONS + 6] = row(1.0);
-        let map = from_probabilities(&[7; IMAGE_PIXELS], rows.as_flattened());
+        let map = from_probabilities(&[7; IMAGE_PIXELS], rows.as_flattened(), None);
         assert_eq!((map.label, map.probability), (3, 0.9));
         assert_eq!(map.drops.len(), 169);
         assert!((map.drops[0] - 0.5).abs() < 1e-6);
@@ -197,5 +215,10 @@ mod tests {
         assert!((map.max_abs_heat() - 0.5).abs() < 1e-6);
         assert_eq!(map.heat[27 * IMAGE_SIZE + 27], 0.0);
         assert_eq!(map.input, vec![7; IMAGE_PIXELS]);
+        // Asked for digit 5: the patch at (0, 0) raised it from 0.1/9 to 0.6/9.
+        let five = from_probabilities(&[7; IMAGE_PIXELS], rows.as_flattened(), Some(5));
+        assert_eq!(five.label, 5);
+        assert!((five.probability - 0.1 / 9.0).abs() < 1e-6);
+        assert!((five.drops[0] + 0.5 / 9.0).abs() < 1e-6);
     }
 }

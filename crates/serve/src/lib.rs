@@ -227,6 +227,8 @@ fn answer(
         stages: activations
             .filter(|_| query.stages)
             .map(|a| a.stages(&pixels, &prediction.probabilities)),
-        explanation: query.explain.then(|| predictor.explain(&pixels)),
+        explanation: query
+            .explain
+            .then(|| predictor.explain_digit(&pixels, prediction.label)),
     })
 }

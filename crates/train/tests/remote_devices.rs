@@ -1,8 +1,8 @@
 //! Training on devices of other processes: two `serve-device` servers on loopback, reached as
 //! `--devices remote:ws://...,remote:ws://...` through Burn's remote backend and MultiDevice
-//! strategy. Runs in `cargo test --workspace`: the `remote-devices` example, a workspace member,
-//! turns `remote` on for the workspace's test build (alone: `cargo test -p train --features
-//! remote --test remote_devices`).
+//! strategy. Needs `train`'s `remote` feature, which `cargo test --workspace` leaves off (Burn's
+//! network stack would nearly double its build): CI's `remote` stage runs it, alone `cargo test
+//! -p train --features remote --test remote_devices`.
 
 #![cfg(feature = "remote")]
 #![allow(clippy::unwrap_used)]
