@@ -32,7 +32,8 @@ pub const BACKGROUND: u8 = 0;
 /// How much each region of one image drove the network's answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Occlusion {
-    /// The digit the network chose for the whole image.
+    /// The digit explained: the network's choice for the whole image, or the one asked for
+    /// ([`occlusion_map_for`]).
     pub label: u8,
     /// Its probability on the whole image.
     pub probability: f32,
