@@ -20,6 +20,16 @@
 //! the committed model into the library ([`Predictor::shipped`], [`ModelSource::Shipped`]).
 //! `export` (default) adds [`export`]: the model as ONNX (through `burn-onnx`) and as
 //! safetensors; the `infer` program needs it.
+//!
+//! Layout: loading — `model_source` (which model a program runs), [`model_file`] (which files
+//! hold a model, read with a size bound), [`import`] and [`torch_zip`] (safetensors and PyTorch
+//! files), `finite` (refusing NaN weights), [`predictor`] ([`Predictor`]: load, predict,
+//! explain); pictures — [`decode`] (bounded PNG/JPEG decoding), [`mod@preprocess`] (framing like
+//! MNIST), `image_file`, [`folder`] (labelled folders); results — [`evaluate`] (accuracy and the
+//! confusion matrix), [`mod@robustness`], [`report`] and [`robustness_plot`] (the PNGs of `eval
+//! --report`), [`explain`] (the occlusion heat map as a PNG); out — [`export`] (ONNX,
+//! safetensors) and [`metadata`]; [`device`] (the default CPU backend). One error type,
+//! [`InferError`].
 
 #[cfg(feature = "image")]
 pub mod decode;

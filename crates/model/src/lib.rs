@@ -26,6 +26,13 @@
 //! feature) adds their backward passes, and with them Burn's autodiff, which `infer` and `serve`
 //! do not carry. Without either (the default) the crate depends on `burn` without any backend
 //! and every device runs Burn's standard ops.
+//!
+//! Layout: `config` ([`MnistCnnConfig`] and its validation), `network` ([`MnistCnn`]: the
+//! layers, the forward pass and its stages), `input` (what a digit is and how it becomes a
+//! tensor), [`shape`] (the output-size arithmetic), `summary` (the Keras-style layer table),
+//! [`architecture`] and [`mod@stage_values`] (the stages described and shown, for people),
+//! [`occlusion`] ("why this digit"), [`kernels`] (the project's own flex ops), [`mod@quote`] (user
+//! input in error messages, cut to a readable length).
 
 pub mod architecture;
 mod config;

@@ -22,6 +22,12 @@
 //! Images are refused from their header when too large ([`decode`]). Bodies, request heads and
 //! whole requests have time limits, connections are capped, and shutdown has a deadline
 //! ([`server`]). Every error answer is JSON `{"error": "..."}` ([`errors`]).
+//!
+//! Layout: this file (the routes and the predict handler), [`server`] (the listener, connection
+//! cap, timeouts and graceful shutdown: [`ServerLimits`]), [`admission`] (the bounded job
+//! queue), [`decode`] (request bodies to pictures, bounded), [`errors`] (JSON error bodies),
+//! `activations` (feature maps and stages as gray levels), [`web_dir`] (serving the WebAssembly
+//! build's folder).
 
 use std::sync::Arc;
 
