@@ -18,13 +18,10 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::ApiError;
+use crate::{ApiError, ServerLimits};
 
 /// Seconds a client is told to wait (`Retry-After`) when every slot is taken.
 pub const RETRY_AFTER_SECS: u64 = 1;
-
-/// Default longest wait for a slot before 503.
-pub const DEFAULT_MAX_WAIT: Duration = Duration::from_millis(200);
 
 /// Admits at most `slots` decode-and-infer jobs at a time.
 #[derive(Debug, Clone)]
@@ -42,9 +39,10 @@ impl Admission {
         }
     }
 
-    /// One slot per core (`std::thread::available_parallelism`), [`DEFAULT_MAX_WAIT`].
+    /// One slot per core (`std::thread::available_parallelism`), waiting at most
+    /// [`ServerLimits::DEFAULT`]'s `queue_wait`.
     pub fn per_core() -> Self {
-        Self::new(cores(), DEFAULT_MAX_WAIT)
+        Self::new(cores(), ServerLimits::DEFAULT.queue_wait)
     }
 
     /// The semaphore itself: the tests hold its permits to saturate the server.

@@ -4,7 +4,6 @@
 
 use axum::http::StatusCode;
 use image::{DynamicImage, GrayImage, Luma};
-use infer::InferError;
 use model::{IMAGE_PIXELS, IMAGE_SIZE};
 use serde::Deserialize;
 
@@ -58,18 +57,10 @@ impl BodyKind {
 /// need too much memory, 400 if it is not a readable image.
 pub fn decode_image(body: &[u8]) -> Result<DynamicImage, ApiError> {
     infer::decode_image(body).map_err(|e| {
-        let status = match e {
-            InferError::ImageTooLarge { .. }
-            | InferError::ImageMemory { .. }
-            | InferError::ImageFileTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            _ => StatusCode::BAD_REQUEST,
-        };
+        let ApiError(status, message) = e.into();
         ApiError::new(
             status,
-            format!(
-                "body is not a PNG or JPEG image within the limits: {:#}",
-                anyhow::Error::from(e)
-            ),
+            format!("body is not a PNG or JPEG image within the limits: {message}"),
         )
     })
 }

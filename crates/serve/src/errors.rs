@@ -7,6 +7,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use infer::InferError;
 
 use crate::admission::RETRY_AFTER_SECS;
 
@@ -31,6 +32,26 @@ impl ApiError {
             StatusCode::SERVICE_UNAVAILABLE,
             format!("the server is busy; retry in {RETRY_AFTER_SECS} s"),
         )
+    }
+}
+
+/// The one map from what inference refuses to an HTTP status: a picture too large to decode is
+/// 413, a blank one 422 (the page says "draw a digit"), anything else about the body 400.
+impl From<InferError> for ApiError {
+    fn from(err: InferError) -> Self {
+        match err {
+            InferError::NoInk => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the image is blank: draw a digit",
+            ),
+            InferError::ImageTooLarge { .. }
+            | InferError::ImageMemory { .. }
+            | InferError::ImageFileTooLarge { .. } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("{:#}", anyhow::Error::from(err)),
+            ),
+            other => Self::bad_request(format!("{:#}", anyhow::Error::from(other))),
+        }
     }
 }
 

@@ -25,7 +25,7 @@
 //!
 //! Layout: this file (the routes and the predict handler), [`server`] (the listener, connection
 //! cap, timeouts and graceful shutdown: [`ServerLimits`]), [`admission`] (the bounded job
-//! queue), [`decode`] (request bodies to pictures, bounded), [`errors`] (JSON error bodies),
+//! queue), [`decode`] (request bodies to pictures, bounded), [`errors`] (JSON error bodies; the one map from `InferError` to a status),
 //! `activations` (feature maps and stages as gray levels), [`web_dir`] (serving the WebAssembly
 //! build's folder).
 
@@ -39,7 +39,7 @@ use axum::response::Html;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use image::DynamicImage;
-use infer::{InferError, Predictor};
+use infer::Predictor;
 use model::{NUM_CLASSES, Occlusion};
 use serde::{Deserialize, Serialize};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -61,9 +61,6 @@ pub use errors::ApiError;
 pub use model::{ModelInfo, StageInfo, StageValues};
 pub use server::ServerLimits;
 pub use web_dir::{WebDir, WebDirError};
-
-/// Largest accepted request body.
-pub const BODY_LIMIT: usize = 2 << 20;
 
 const PAGE: &str = include_str!("page.html");
 
@@ -112,7 +109,7 @@ pub fn router_with_page(
         // tower-http's limit answers 413 from `content-length` before reading anything, and
         // caps chunked bodies as they come; axum's own (same size) would be a second one.
         .layer(DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(limits.body_limit))
         .layer(RequestBodyTimeoutLayer::new(limits.body_timeout))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -214,13 +211,7 @@ fn answer(
     image: &DynamicImage,
     query: &PredictQuery,
 ) -> Result<PredictResponse, ApiError> {
-    let pixels = infer::preprocess(image).map_err(|e| match e {
-        InferError::NoInk => ApiError(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "the image is blank: draw a digit".into(),
-        ),
-        other => ApiError::bad_request(format!("{:#}", anyhow::Error::from(other))),
-    })?;
+    let pixels = infer::preprocess(image)?;
     let prediction = predictor.predict(&pixels);
     let activations = (query.maps || query.stages).then(|| Activations::of(predictor, &pixels));
     let activations = activations.as_ref();

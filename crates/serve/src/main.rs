@@ -35,35 +35,52 @@ struct Args {
     /// Decode-and-infer jobs at a time [default: the number of cores]
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     workers: Option<u16>,
+    // The defaults below are `ServerLimits::DEFAULT`'s, the one place the limits are written.
     /// Longest wait for a free job slot before answering 503, in seconds
-    #[arg(long, default_value = "0.2", value_parser = seconds)]
-    queue_wait: Duration,
+    #[arg(long, default_value_t = Seconds(DEFAULT.queue_wait))]
+    queue_wait: Seconds,
     /// Most connections at once; more wait in the accept queue
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, default_value_t = DEFAULT.max_connections as u16,
+          value_parser = clap::value_parser!(u16).range(1..))]
     max_connections: u16,
     /// Longest time for a request head, and longest idle time of a connection, in seconds
-    #[arg(long, default_value = "10", value_parser = seconds)]
-    header_timeout: Duration,
+    #[arg(long, default_value_t = Seconds(DEFAULT.header_timeout))]
+    header_timeout: Seconds,
     /// Longest pause while receiving a request body, in seconds
-    #[arg(long, default_value = "10", value_parser = seconds)]
-    body_timeout: Duration,
+    #[arg(long, default_value_t = Seconds(DEFAULT.body_timeout))]
+    body_timeout: Seconds,
     /// Longest time for a whole request, in seconds (then 408)
-    #[arg(long, default_value = "30", value_parser = seconds)]
-    request_timeout: Duration,
+    #[arg(long, default_value_t = Seconds(DEFAULT.request_timeout))]
+    request_timeout: Seconds,
     /// After Ctrl-C or SIGTERM, how long in-flight requests may take, in seconds
-    #[arg(long, default_value = "5", value_parser = seconds)]
-    shutdown_grace: Duration,
+    #[arg(long, default_value_t = Seconds(DEFAULT.shutdown_grace))]
+    shutdown_grace: Seconds,
 }
 
-/// A positive number of seconds, at most a day.
-fn seconds(text: &str) -> Result<Duration, String> {
-    let secs: f64 = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
-    if !(secs > 0.0 && secs <= 86_400.0) {
-        return Err(format!("{text} s: give a number of seconds in (0, 86400]"));
+const DEFAULT: ServerLimits = ServerLimits::DEFAULT;
+
+/// A time limit given in seconds on the command line: positive, at most a day.
+#[derive(Clone, Copy, Debug)]
+struct Seconds(Duration);
+
+impl std::str::FromStr for Seconds {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let secs: f64 = text
+            .parse()
+            .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+        if !(secs > 0.0 && secs <= 86_400.0) {
+            return Err(format!("{text} s: give a number of seconds in (0, 86400]"));
+        }
+        Ok(Self(Duration::from_secs_f64(secs)))
     }
-    Ok(Duration::from_secs_f64(secs))
+}
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.as_secs_f64())
+    }
 }
 
 /// Longest wait, after the server stopped, for blocking jobs still running (one decode or one
@@ -90,10 +107,12 @@ fn main() {
 async fn run(args: Args) -> Result<()> {
     let limits = ServerLimits {
         max_connections: args.max_connections.into(),
-        header_timeout: args.header_timeout,
-        body_timeout: args.body_timeout,
-        request_timeout: args.request_timeout,
-        shutdown_grace: args.shutdown_grace,
+        queue_wait: args.queue_wait.0,
+        header_timeout: args.header_timeout.0,
+        body_timeout: args.body_timeout.0,
+        request_timeout: args.request_timeout.0,
+        shutdown_grace: args.shutdown_grace.0,
+        ..DEFAULT
     };
     let workers = args.workers.map_or_else(admission::cores, usize::from);
     let web_dir = args.web_dir.as_deref().map(WebDir::open).transpose()?;
@@ -119,7 +138,7 @@ async fn run(args: Args) -> Result<()> {
     }
     let state = AppState {
         predictor,
-        admission: Admission::new(workers, args.queue_wait),
+        admission: Admission::new(workers, limits.queue_wait),
     };
     let app = router_with_page(Arc::new(state), &limits, web_dir.as_ref());
     let stopped = serve::server::serve(listener, app, &limits, shutdown).await;

@@ -18,14 +18,20 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
-/// Connection and time limits of the server.
-#[derive(Debug, Clone)]
+/// Every limit of the server, in one place: [`ServerLimits::DEFAULT`] is what `serve`'s flags
+/// default to (its `--help` shows these values) and what the library uses when not told otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerLimits {
     /// Most connections served at once. Further clients wait in the kernel's accept queue (they
     /// hold no descriptor of this process) until a connection ends; idle ones end after
     /// `header_timeout`, so a waiting client is served within a few header timeouts. Every
-    /// connection may buffer one body of [`crate::BODY_LIMIT`], so this also bounds memory.
+    /// connection may buffer one body of `body_limit`, so this also bounds memory.
     pub max_connections: usize,
+    /// Largest request body in bytes: 413 from `content-length` before anything is read, and
+    /// chunked bodies cut as they come (tower-http `RequestBodyLimitLayer`).
+    pub body_limit: usize,
+    /// Longest wait for a free decode-and-infer slot before 503 ([`crate::Admission`]).
+    pub queue_wait: Duration,
     /// Longest time for a whole request head, and longest idle time between requests.
     pub header_timeout: Duration,
     /// Longest pause while receiving a request body (tower-http `RequestBodyTimeoutLayer`: 408);
@@ -37,15 +43,23 @@ pub struct ServerLimits {
     pub shutdown_grace: Duration,
 }
 
+impl ServerLimits {
+    /// The defaults: 256 connections, 2 MiB bodies, 0.2 s queue wait, 10 s for a request head
+    /// or a pause in a body, 30 s for a whole request, 5 s of grace at shutdown.
+    pub const DEFAULT: Self = Self {
+        max_connections: 256,
+        body_limit: 2 << 20,
+        queue_wait: Duration::from_millis(200),
+        header_timeout: Duration::from_secs(10),
+        body_timeout: Duration::from_secs(10),
+        request_timeout: Duration::from_secs(30),
+        shutdown_grace: Duration::from_secs(5),
+    };
+}
+
 impl Default for ServerLimits {
     fn default() -> Self {
-        Self {
-            max_connections: 256,
-            header_timeout: Duration::from_secs(10),
-            body_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
-            shutdown_grace: Duration::from_secs(5),
-        }
+        Self::DEFAULT
     }
 }
 

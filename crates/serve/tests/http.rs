@@ -252,7 +252,7 @@ async fn bad_requests_get_4xx_json_errors() {
         ),
         (
             "image/png",
-            vec![0u8; serve::BODY_LIMIT + 1],
+            vec![0u8; ServerLimits::DEFAULT.body_limit + 1],
             StatusCode::PAYLOAD_TOO_LARGE,
             "length limit",
         ),
@@ -304,7 +304,8 @@ async fn every_error_body_is_json() {
             "method not allowed",
         ),
         (
-            Request::post("/api/predict").header("content-length", serve::BODY_LIMIT + 1),
+            Request::post("/api/predict")
+                .header("content-length", ServerLimits::DEFAULT.body_limit + 1),
             StatusCode::PAYLOAD_TOO_LARGE,
             "length limit",
         ),
