@@ -262,13 +262,14 @@ fn robustness_flags_are_checked() {
 fn predict_explain_writes_the_heat_map_of_one_image() {
     let dir = tempfile::tempdir().unwrap();
     let seven = digits().join("seven.png");
+    // `infer predict --explain OUT IMAGES...`
+    let explain = |out: &Path, images: &[&Path]| {
+        let mut args = vec!["predict", "--explain", out.to_str().unwrap()];
+        args.extend(images.iter().map(|image| image.to_str().unwrap()));
+        infer(&args)
+    };
     let out_png = dir.path().join("why.png");
-    let out = infer(&[
-        "predict",
-        "--explain",
-        out_png.to_str().unwrap(),
-        seven.to_str().unwrap(),
-    ]);
+    let out = explain(&out_png, &[&seven]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "{stderr}");
     assert!(error_lines(&stderr).is_empty(), "{stderr}");
@@ -282,26 +283,16 @@ fn predict_explain_writes_the_heat_map_of_one_image() {
         "no red pixel"
     );
 
-    // One heat map per call: two images, or a folder that does not exist, are one-line errors.
-    let two = infer(&[
-        "predict",
-        "--explain",
-        out_png.to_str().unwrap(),
-        seven.to_str().unwrap(),
-        seven.to_str().unwrap(),
-    ]);
+    // One heat map per call: two images, a name that is not a PNG's, or a folder that does not
+    // exist, are one-line errors.
+    let two = explain(&out_png, &[&seven, &seven]);
     let stderr = text(&two.stderr);
     assert!(!two.status.success());
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("give one image (got 2)"), "{stderr}");
 
     let jpeg = dir.path().join("why.jpg");
-    let out = infer(&[
-        "predict",
-        "--explain",
-        jpeg.to_str().unwrap(),
-        seven.to_str().unwrap(),
-    ]);
+    let out = explain(&jpeg, &[&seven]);
     let stderr = text(&out.stderr);
     assert!(!out.status.success());
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -309,12 +300,7 @@ fn predict_explain_writes_the_heat_map_of_one_image() {
     assert!(!jpeg.exists());
 
     let nowhere = dir.path().join("missing").join("why.png");
-    let out = infer(&[
-        "predict",
-        "--explain",
-        nowhere.to_str().unwrap(),
-        seven.to_str().unwrap(),
-    ]);
+    let out = explain(&nowhere, &[&seven]);
     let stderr = text(&out.stderr);
     assert!(!out.status.success());
     assert_eq!(error_lines(&stderr).len(), 1, "{stderr}");

@@ -91,8 +91,7 @@ impl Engine {
     /// Frames an RGBA drawing (a canvas's `ImageData`: `width * height * 4` bytes) like an
     /// MNIST digit and runs the network on it.
     pub fn predict_rgba(&self, rgba: &[u8], width: u32, height: u32) -> Result<Answer, WebError> {
-        let picture = Picture::new(rgba, width, height, Layout::Rgba)?;
-        Ok(self.predict_pixels(&preprocess::frame(&picture)?))
+        Ok(self.predict_pixels(&frame_rgba(rgba, width, height)?))
     }
 
     /// Which pixels drove the answer for an RGBA drawing: the occlusion map of its framed
@@ -104,12 +103,8 @@ impl Engine {
         width: u32,
         height: u32,
     ) -> Result<Occlusion, WebError> {
-        let picture = Picture::new(rgba, width, height, Layout::Rgba)?;
-        Ok(model::occlusion_map(
-            &self.net,
-            &preprocess::frame(&picture)?,
-            &self.device,
-        ))
+        let pixels = frame_rgba(rgba, width, height)?;
+        Ok(model::occlusion_map(&self.net, &pixels, &self.device))
     }
 
     /// Runs the network on a framed 28x28 image, keeping every stage.
@@ -132,6 +127,12 @@ impl Engine {
             stages: stage_values(&stages, pixels, &probabilities),
         }
     }
+}
+
+/// An RGBA drawing (a canvas's `ImageData`) framed like an MNIST digit.
+fn frame_rgba(rgba: &[u8], width: u32, height: u32) -> Result<Pixels, WebError> {
+    let picture = Picture::new(rgba, width, height, Layout::Rgba)?;
+    Ok(preprocess::frame(&picture)?)
 }
 
 /// The one row of a batch of one.
