@@ -2,5 +2,5 @@
 //!
 //! It has no code, and no crate depends on it. As a member of the workspace it takes part in
 //! every `--workspace` build, where its dependency list turns on the features that Burn's `remote`
-//! and `wgpu` features would otherwise turn on low in the graph, so that those builds reuse the
-//! crates the test build compiled (measured in the README's "Build budget").
+//! feature would otherwise turn on low in the graph, so that CI's remote build reuses the crates
+//! the test build compiled (measured in the README's "Build budget").
