@@ -76,7 +76,7 @@ pub enum InferError {
     },
     /// A file whose name says no model format this crate reads.
     #[error(
-        "{path}: not a model file (expected a model directory, or a .bpk, .safetensors, .pt or .pth file)", path = model::quote_path(.path))]
+        "{path}: not a model file (expected a model directory, or a .bpk, .safetensors, .pt, .pth or .onnx file)", path = model::quote_path(.path))]
     UnknownFormat {
         /// The file.
         path: PathBuf,
@@ -89,6 +89,42 @@ pub enum InferError {
         /// What the safetensors reader said.
         #[source]
         source: burn::store::SafetensorsStoreError,
+    },
+    /// A `.onnx` file that is not a readable ONNX model (not protobuf, truncated, no graph).
+    #[error("{path}: not a readable ONNX model ({reason})", path = model::quote_path(.path))]
+    NotOnnx {
+        /// The file.
+        path: PathBuf,
+        /// What the protobuf reader said, or what is missing.
+        reason: String,
+    },
+    /// An ONNX graph with a node this network does not have, or whose attributes or weights its
+    /// configuration does not give, named by the node (its name, else `#` and its position).
+    #[error("{path}: node {node} ({op}): {problem}", path = model::quote_path(.path))]
+    OnnxNode {
+        /// The file.
+        path: PathBuf,
+        /// The node's name, quoted, or `#position`.
+        node: String,
+        /// Its operation (`Conv`, `Gemm`, ...).
+        op: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// An ONNX graph that is not this network as a whole (a layer too many or too few).
+    #[error("{path}: {problem}", path = model::quote_path(.path))]
+    OnnxGraph {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// An ONNX file, in a build without the ONNX reader.
+    #[error(
+        "{path}: this build reads no ONNX files: that needs the infer crate's `export` feature (the `infer` program has it; build train or serve with `--features onnx`)", path = model::quote_path(.path))]
+    OnnxNotBuilt {
+        /// The file.
+        path: PathBuf,
     },
     /// A `.pt` / `.pth` file that is not a readable `torch.save` of a `state_dict`.
     #[error("{path}: not a readable PyTorch state_dict", path = model::quote_path(.path))]

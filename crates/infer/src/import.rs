@@ -68,6 +68,19 @@ pub(crate) fn safetensors(
         Some(json) => (metadata_config(json, path)?, ConfigOrigin::Metadata),
         None => config_beside(path, fallback)?,
     };
+    let net = from_safetensors_bytes(bytes, path, &config, &origin, device)?;
+    Ok((net, config))
+}
+
+/// Loads safetensors bytes in PyTorch's layout (a file's, or those the ONNX reader assembles)
+/// into the network of `config`, after checking that they hold exactly its tensors.
+pub(crate) fn from_safetensors_bytes(
+    bytes: Vec<u8>,
+    path: &Path,
+    config: &MnistCnnConfig,
+    origin: &ConfigOrigin,
+    device: &Device,
+) -> Result<MnistCnn, InferError> {
     // float16 weights (`infer export --dtype f16`, PyTorch's `model.half()`) become float32:
     // Burn would otherwise keep a half-precision parameter as it is.
     let mut store = SafetensorsStore::from_bytes(Some(bytes))
@@ -80,9 +93,8 @@ pub(crate) fn safetensors(
     };
     let found = store.get_all_tensors().map_err(unreadable)?;
     let half = [DType::F32, DType::F16];
-    check_tensors(path, &expected_tensors(&config), found, &origin, &half)?;
-    let net = apply(store, path, &config, device, unreadable)?;
-    Ok((net, config))
+    check_tensors(path, &expected_tensors(config), found, origin, &half)?;
+    apply(store, path, config, device, unreadable)
 }
 
 /// The entries of a PyTorch checkpoint dictionary that hold the model's `state_dict` when it
@@ -174,7 +186,7 @@ fn nested_note(path: &Path, key: &str) -> String {
 }
 
 /// The configuration in a safetensors file's metadata, checked.
-fn metadata_config(json: &str, path: &Path) -> Result<MnistCnnConfig, InferError> {
+pub(crate) fn metadata_config(json: &str, path: &Path) -> Result<MnistCnnConfig, InferError> {
     // The same parse and check as a config.json; only the unparsable case is named after its
     // origin, the metadata.
     crate::predictor::parse_config(json.as_bytes(), path).map_err(|err| match err {
@@ -184,7 +196,7 @@ fn metadata_config(json: &str, path: &Path) -> Result<MnistCnnConfig, InferError
 }
 
 /// The `config.json` beside `path` if there is one, else `fallback`.
-fn config_beside(
+pub(crate) fn config_beside(
     path: &Path,
     fallback: &MnistCnnConfig,
 ) -> Result<(MnistCnnConfig, ConfigOrigin), InferError> {

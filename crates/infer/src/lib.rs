@@ -1,5 +1,5 @@
-//! Inference for the `mnist-cnn` project: load a trained model (Burn's record, or safetensors /
-//! PyTorch weights in PyTorch's layout: [`load_model`]), preprocess images the way MNIST was
+//! Inference for the `mnist-cnn` project: load a trained model (Burn's record, safetensors /
+//! PyTorch weights in PyTorch's layout, or ONNX: [`load_model`]), preprocess images the way MNIST was
 //! made, predict digits, evaluate, export (ONNX, safetensors). Depends on neither burn-train nor
 //! autodiff.
 //!
@@ -19,11 +19,12 @@
 //! evaluates 28x28 pixels with no image codecs in the build. `shipped-model` (default) compiles
 //! the committed model into the library ([`Predictor::shipped`], [`ModelSource::Shipped`]).
 //! `export` (default) adds [`export`]: the model as ONNX (through `burn-onnx`) and as
-//! safetensors; the `infer` program needs it.
+//! safetensors, and reading ONNX files ([`onnx_import`], with the same protobuf types); the
+//! `infer` program needs it.
 //!
 //! Layout: loading — `model_source` (which model a program runs), [`model_file`] (which files
 //! hold a model, read with a size bound), [`import`] and [`torch_zip`] (safetensors and PyTorch
-//! files), `finite` (refusing NaN weights), [`predictor`] ([`Predictor`]: load, predict,
+//! files), `onnx_import` (ONNX files), `finite` (refusing NaN weights), [`predictor`] ([`Predictor`]: load, predict,
 //! explain); pictures — [`decode`] (bounded PNG/JPEG decoding), [`mod@preprocess`] (framing like
 //! MNIST), `image_file`, [`folder`] (labelled folders); results — [`evaluate`] (accuracy and the
 //! confusion matrix), [`mod@robustness`], [`report`] and [`robustness_plot`] (the PNGs of `eval
@@ -49,6 +50,8 @@ pub mod import;
 pub mod metadata;
 pub mod model_file;
 mod model_source;
+#[cfg(feature = "export")]
+pub mod onnx_import;
 pub mod predictor;
 #[cfg(feature = "image")]
 pub mod preprocess;

@@ -21,8 +21,8 @@ use model::{IMAGE_PIXELS, Pixels};
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// Model: a directory (config.json + model.bpk, or model.safetensors, or model.pt) or one
-    /// such file [default: $MNIST_CNN_MODEL if set, else the built-in copy of artifacts/mnist-cnn]
+    /// Model: a directory (config.json + model.bpk, or model.safetensors, model.pt or
+    /// model.onnx) or one such file [default: $MNIST_CNN_MODEL if set, else the built-in copy of artifacts/mnist-cnn]
     #[arg(long, global = true)]
     model_dir: Option<PathBuf>,
     #[command(subcommand)]

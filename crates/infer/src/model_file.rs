@@ -19,6 +19,8 @@ use crate::predictor::{CONFIG_FILE, RECORD_FILE};
 pub const SAFETENSORS_FILE: &str = "model.safetensors";
 /// File name of a PyTorch `state_dict` in a model directory.
 pub const PYTORCH_FILE: &str = "model.pt";
+/// File name of an ONNX model in a model directory (`infer export` writes one).
+pub const ONNX_FILE: &str = "model.onnx";
 /// The largest model file read (256 MiB; the lecture's network is 3.4 MB, and a config with
 /// 'same' padding and 4,096 hidden units about 52 MB). Files are read whole, so this bounds the
 /// memory a wrong path can take.
@@ -40,11 +42,15 @@ pub enum ModelFile {
     Safetensors(PathBuf),
     /// A PyTorch `state_dict` saved with `torch.save` (`.pt` / `.pth`).
     Pytorch(PathBuf),
+    /// An ONNX model of this network (`infer export`'s, or `torch.onnx.export`'s); read with the
+    /// `export` feature.
+    Onnx(PathBuf),
 }
 
 impl ModelFile {
     /// The model at `path`: a directory (`config.json` + `model.bpk`, else `model.safetensors`,
-    /// else `model.pt`) or a file named `*.bpk`, `*.safetensors`, `*.pt` or `*.pth`.
+    /// else `model.pt`, else `model.onnx`) or a file named `*.bpk`, `*.safetensors`, `*.pt`,
+    /// `*.pth` or `*.onnx`.
     pub fn find(path: &Path) -> Result<Self, InferError> {
         if path.is_dir() {
             let record = path.join(RECORD_FILE);
@@ -56,6 +62,10 @@ impl ModelFile {
                 let pytorch = path.join(PYTORCH_FILE);
                 if pytorch.exists() {
                     return Ok(Self::Pytorch(pytorch));
+                }
+                let onnx = path.join(ONNX_FILE);
+                if onnx.exists() {
+                    return Ok(Self::Onnx(onnx));
                 }
             }
             // Burn's layout, also when the directory is empty: its error names config.json.
@@ -74,6 +84,7 @@ impl ModelFile {
             }),
             Some("safetensors") => Ok(Self::Safetensors(path.into())),
             Some("pt" | "pth") => Ok(Self::Pytorch(path.into())),
+            Some("onnx") => Ok(Self::Onnx(path.into())),
             _ if !path.exists() => Err(InferError::MissingFile { path: path.into() }),
             _ => Err(InferError::UnknownFormat { path: path.into() }),
         }
@@ -132,6 +143,13 @@ pub fn load_model_noted(
             (net, config, None)
         }
         ModelFile::Pytorch(file) => crate::import::pytorch(&existing(file)?, fallback, device)?,
+        #[cfg(feature = "export")]
+        ModelFile::Onnx(file) => {
+            let (net, config) = crate::onnx_import::onnx(&existing(file)?, fallback, device)?;
+            (net, config, None)
+        }
+        #[cfg(not(feature = "export"))]
+        ModelFile::Onnx(file) => return Err(InferError::OnnxNotBuilt { path: file }),
     };
     Ok(LoadedModel {
         net,
@@ -248,12 +266,17 @@ mod tests {
             ModelFile::Pytorch(_)
         ));
         assert!(matches!(
-            ModelFile::find(&d.join("absent.onnx")),
+            ModelFile::find(&d.join("absent.h5")),
             Err(InferError::MissingFile { .. })
         ));
         std::fs::write(d.join("model.onnx"), b"").unwrap();
+        assert_eq!(
+            ModelFile::find(&d.join("model.onnx")).unwrap(),
+            ModelFile::Onnx(d.join("model.onnx"))
+        );
+        std::fs::write(d.join("model.h5"), b"").unwrap();
         assert!(matches!(
-            ModelFile::find(&d.join("model.onnx")),
+            ModelFile::find(&d.join("model.h5")),
             Err(InferError::UnknownFormat { .. })
         ));
     }

@@ -284,10 +284,10 @@ fn each_malformed_file_has_its_typed_error() {
         .set_len(MAX_MODEL_BYTES + 1)
         .unwrap();
     assert!(matches!(load_error(&huge), InferError::TooLarge { .. }));
-    let onnx = dir.path().join("model.onnx");
-    std::fs::write(&onnx, b"").unwrap();
+    let keras = dir.path().join("model.h5");
+    std::fs::write(&keras, b"").unwrap();
     assert!(matches!(
-        load_error(&onnx),
+        load_error(&keras),
         InferError::UnknownFormat { .. }
     ));
 }

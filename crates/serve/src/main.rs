@@ -23,7 +23,8 @@ struct Args {
     /// Address to listen on (port 0: any free port, printed at startup)
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// Model directory (config.json + model.bpk) [default: $MNIST_CNN_MODEL if set, else the
+    /// Model directory (config.json + model.bpk), or a .safetensors, .pt or .onnx file (with
+    /// --features onnx) [default: $MNIST_CNN_MODEL if set, else the
     /// built-in copy of artifacts/mnist-cnn]
     #[arg(long)]
     model_dir: Option<PathBuf>,

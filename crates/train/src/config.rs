@@ -47,7 +47,7 @@ pub struct TrainingConfig {
     /// Stop when the validation loss has not improved for this many epochs.
     pub early_stopping: Option<usize>,
     /// Start from these weights instead of a random initialisation: a model directory, or a
-    /// `.bpk`, `.safetensors` or PyTorch `.pt` file (see [`crate::init`]). Part of the
+    /// `.bpk`, `.safetensors`, PyTorch `.pt` or `.onnx` file (see [`crate::init`]). Part of the
     /// configuration so that `config.json` says what a run started from.
     pub init_from: Option<std::path::PathBuf>,
     /// The split over several devices (`--devices`), absent on one device: per-device batch,

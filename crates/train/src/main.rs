@@ -91,7 +91,8 @@ struct Args {
     #[arg(long, value_name = "FILE", conflicts_with = "resume")]
     config: Option<PathBuf>,
     /// Start from these weights instead of a random initialisation: a model directory, or a
-    /// .bpk, .safetensors or PyTorch .pt file of the same network (saved in config.json)
+    /// .bpk, .safetensors, PyTorch .pt or .onnx file (with --features onnx) of the same network
+    /// (saved in config.json)
     #[arg(long, value_name = "FILE", conflicts_with = "resume")]
     init_from: Option<PathBuf>,
     /// auto: the GPU if compiled in, else the CPU (BURN_DEVICE=flex|ndarray|wgpu can choose)

@@ -43,19 +43,20 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         .fold(0.0, f32::max)
 }
 
-#[test]
-fn a_run_starts_from_the_given_weights() {
+/// Trains one epoch at a learning rate so small that the weights stay where they started, from
+/// `start` saved by `save` (which returns the path for `--init-from`): the trained network
+/// computes what `start` computes.
+fn run_starts_from(save: impl FnOnce(&MnistCnn, &MnistCnnConfig, &Path) -> std::path::PathBuf) {
     let device = Device::flex();
     let dir = tempfile::tempdir().unwrap();
     let config = common::small_config();
     let start = config.model.init(&device);
-    save_model_dir(start.clone(), &config.model, &dir.path().join("start"));
+    let weights = save(&start, &config.model, dir.path());
 
-    // A learning rate so small that one epoch leaves the weights where they started.
     let config = config
         .with_epochs(1)
         .with_lr(1e-12)
-        .with_init_from(Some(dir.path().join("start")));
+        .with_init_from(Some(weights.clone()));
     let run = common::prepare(&dir.path().join("run"), &config, false);
     train_on(run, &common::synthetic_mnist(), &options()).unwrap();
     let (trained, _) = infer::load_model(
@@ -72,7 +73,27 @@ fn a_run_starts_from_the_given_weights() {
     assert!(max_abs_diff(&logits(&fresh, &images), &logits(&start, &images)) > 1e-3);
     // The run's config.json says where it started.
     let saved = TrainingConfig::load(dir.path().join("run/config.json")).unwrap();
-    assert_eq!(saved.init_from, Some(dir.path().join("start")));
+    assert_eq!(saved.init_from, Some(weights));
+}
+
+#[test]
+fn a_run_starts_from_the_given_weights() {
+    run_starts_from(|net, config, dir| {
+        save_model_dir(net.clone(), config, &dir.join("start"));
+        dir.join("start")
+    });
+}
+
+/// `--init-from model.onnx` (infer's `export` feature: the tests have it; `cargo run -p train`
+/// needs `--features onnx`).
+#[test]
+fn a_run_starts_from_an_onnx_file() {
+    run_starts_from(|net, config, dir| {
+        let file = dir.join("start.onnx");
+        let bytes = infer::export::onnx_bytes(net, config, &Device::flex()).unwrap();
+        std::fs::write(&file, bytes).unwrap();
+        file
+    });
 }
 
 #[test]
