@@ -23,7 +23,14 @@ use crate::import::{
     ConfigOrigin, config_beside, expected_tensors, from_safetensors_bytes, metadata_config,
 };
 use crate::metadata::MODEL_CONFIG_KEY;
-use crate::model_file::{MAX_MODEL_BYTES, read_bounded};
+use crate::model_file::read_bounded;
+
+/// The largest ONNX file read: 64 MiB, a quarter of the other model files' bound. Protobuf
+/// keeps a packed integer field (a tensor's `int64_data`, an attribute's `ints`) as 8 bytes per
+/// 1-byte varint, so a parsed file can take 8x its size: 512 MiB at most here. The lecture's
+/// network is a 3.4 MB file; 64 MiB holds 16 Mi parameters (e.g. 'same' padding with 2,048
+/// hidden units, about 26 MB).
+pub const MAX_ONNX_BYTES: u64 = 64 << 20;
 
 /// The most nodes a graph of this network may have: the project's export has about 15 (30 with
 /// leaky ReLU written out), PyTorch's with a dynamic flatten about 20. More is not this network,
@@ -52,7 +59,7 @@ pub(crate) fn onnx(
     fallback: &MnistCnnConfig,
     device: &Device,
 ) -> Result<(MnistCnn, MnistCnnConfig), InferError> {
-    let bytes = read_bounded(path, MAX_MODEL_BYTES)?;
+    let bytes = read_bounded(path, MAX_ONNX_BYTES)?;
     let model = ModelProto::parse_from_bytes(&bytes).map_err(|e| InferError::NotOnnx {
         path: path.into(),
         reason: e.to_string(),

@@ -477,6 +477,16 @@ fn unreadable_and_oversized_graphs_are_refused_before_they_are_used() {
     let truncated = dir.path().join("truncated.onnx");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
     assert!(matches!(load_error(&truncated), InferError::NotOnnx { .. }));
+    // Over the bound: refused by its size (a sparse file, nothing is read).
+    let huge_file = dir.path().join("huge-file.onnx");
+    std::fs::File::create(&huge_file)
+        .unwrap()
+        .set_len(infer::onnx_import::MAX_ONNX_BYTES + 1)
+        .unwrap();
+    assert!(matches!(
+        load_error(&huge_file),
+        InferError::TooLarge { .. }
+    ));
     let empty = dir.path().join("empty.onnx");
     std::fs::write(&empty, b"").unwrap();
     let err = load_error(&empty);
