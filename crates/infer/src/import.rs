@@ -64,10 +64,7 @@ pub(crate) fn safetensors(
         .metadata()
         .as_ref()
         .and_then(|entries| entries.get(MODEL_CONFIG_KEY));
-    let (config, origin) = match embedded {
-        Some(json) => (metadata_config(json, path)?, ConfigOrigin::Metadata),
-        None => config_beside(path, fallback)?,
-    };
+    let (config, origin) = config_of(embedded.map(String::as_str), path, fallback)?;
     let net = from_safetensors_bytes(bytes, path, &config, &origin, device)?;
     Ok((net, config))
 }
@@ -185,8 +182,21 @@ fn nested_note(path: &Path, key: &str) -> String {
     )
 }
 
-/// The configuration in a safetensors file's metadata, checked.
-pub(crate) fn metadata_config(json: &str, path: &Path) -> Result<MnistCnnConfig, InferError> {
+/// The configuration of an exported file (safetensors, ONNX): the `model_config` JSON in its
+/// metadata (`embedded`) if it has one, else [`config_beside`] it.
+pub(crate) fn config_of(
+    embedded: Option<&str>,
+    path: &Path,
+    fallback: &MnistCnnConfig,
+) -> Result<(MnistCnnConfig, ConfigOrigin), InferError> {
+    match embedded {
+        Some(json) => Ok((metadata_config(json, path)?, ConfigOrigin::Metadata)),
+        None => config_beside(path, fallback),
+    }
+}
+
+/// The configuration in a file's metadata, checked.
+fn metadata_config(json: &str, path: &Path) -> Result<MnistCnnConfig, InferError> {
     // The same parse and check as a config.json; only the unparsable case is named after its
     // origin, the metadata.
     crate::predictor::parse_config(json.as_bytes(), path).map_err(|err| match err {

@@ -19,9 +19,7 @@ use model::{Activation, MnistCnn, MnistCnnConfig, Padding, Pooling};
 use onnx_ir::{AttributeProto, Message, ModelProto, NodeProto, TensorProto};
 
 use crate::InferError;
-use crate::import::{
-    ConfigOrigin, config_beside, expected_tensors, from_safetensors_bytes, metadata_config,
-};
+use crate::import::{ConfigOrigin, config_of, expected_tensors, from_safetensors_bytes};
 use crate::metadata::MODEL_CONFIG_KEY;
 use crate::model_file::read_bounded;
 
@@ -84,11 +82,9 @@ pub(crate) fn onnx(
     let embedded = model
         .metadata_props
         .iter()
-        .find(|entry| entry.key == MODEL_CONFIG_KEY);
-    let (config, origin) = match embedded {
-        Some(entry) => (metadata_config(&entry.value, path)?, ConfigOrigin::Metadata),
-        None => config_beside(path, fallback)?,
-    };
+        .find(|entry| entry.key == MODEL_CONFIG_KEY)
+        .map(|entry| entry.value.as_str());
+    let (config, origin) = config_of(embedded, path, fallback)?;
     let mut constants: HashMap<&str, &TensorProto> = graph
         .initializer
         .iter()
