@@ -22,7 +22,7 @@ use data::{Location, Mnist, MnistBatch, MnistBatcher, MnistSet};
 use fast_alloc as _;
 use model::{MnistCnnConfig, Pixels, images_to_tensor};
 use serde::Serialize;
-use train::step::Classifier;
+use train::Classifier;
 use train::{Backend, ProgressStyle, RunDir, RunOptions, SelectedDevice, TrainingConfig};
 
 #[derive(Parser)]
@@ -245,7 +245,7 @@ fn run(args: Args) -> Result<()> {
     // `--infer-backends` without a value measures no inference (e.g. under a profiler).
     let chosen = |list: &Option<Vec<Backend>>| -> Vec<Backend> {
         list.clone()
-            .unwrap_or_else(|| train::device::COMPILED_BACKENDS.to_vec())
+            .unwrap_or_else(|| train::COMPILED_BACKENDS.to_vec())
     };
     let train_backends = chosen(&args.train_backends);
     let infer_backends = chosen(&args.infer_backends);
@@ -293,7 +293,7 @@ fn run(args: Args) -> Result<()> {
         let mut train = Vec::new();
         let shards = args
             .shards
-            .unwrap_or_else(|| train::device::default_shards(&selected));
+            .unwrap_or_else(|| train::default_shards(&selected));
         if train_backends.contains(backend) {
             for &batch_size in &args.batch_sizes {
                 let raw = raw_steps(&selected, &set, batch_size, shards);

@@ -29,7 +29,7 @@ use model::kernels::{
 };
 use model::{IMAGE_PIXELS, MnistCnnConfig, images_to_tensor};
 use serde::Serialize;
-use train::step::Classifier;
+use train::Classifier;
 
 /// One row of the op profile.
 #[derive(Serialize, Debug)]

@@ -63,7 +63,7 @@ pub enum InferError {
         #[source]
         source: burn::store::RecordError,
     },
-    /// A model file larger than [`crate::model_file::MAX_MODEL_BYTES`] (or a `config.json`
+    /// A model file larger than [`crate::bounded_file::MAX_MODEL_BYTES`] (or a `config.json`
     /// larger than 1 MiB): most likely the wrong file.
     #[error("{path}: {size} bytes, more than the {limit} a model file may have", path = model::quote_path(.path))]
     TooLarge {
@@ -262,12 +262,12 @@ pub enum InferError {
         source: image::ImageError,
     },
     /// An image whose header declares more pixels per side than
-    /// [`crate::decode::MAX_IMAGE_SIDE`]; refused before any pixel is decoded.
+    /// [`crate::image_decode::MAX_IMAGE_SIDE`]; refused before any pixel is decoded.
     #[cfg(feature = "image")]
     #[error(
         "{path}: the image declares {width}x{height} pixels, more than the {limit} a side may have", path = model::quote_path(.path))]
     ImageTooLarge {
-        /// The file (or [`crate::decode::IMAGE_DATA_NAME`]).
+        /// The file (or [`crate::image_decode::IMAGE_DATA_NAME`]).
         path: PathBuf,
         /// The declared width.
         width: u32,
@@ -277,13 +277,13 @@ pub enum InferError {
         limit: u32,
     },
     /// An image whose decoded pixels (or ancillary data) would take more than
-    /// [`crate::decode::MAX_DECODED_BYTES`].
+    /// [`crate::image_decode::MAX_DECODED_BYTES`].
     #[cfg(feature = "image")]
     #[error(
         "{path}: the {width}x{height} image needs {} bytes to decode, more than the {limit} allowed",
         bytes.map_or_else(|| "more".to_string(), |b| b.to_string()), path = model::quote_path(.path))]
     ImageMemory {
-        /// The file (or [`crate::decode::IMAGE_DATA_NAME`]).
+        /// The file (or [`crate::image_decode::IMAGE_DATA_NAME`]).
         path: PathBuf,
         /// The declared width.
         width: u32,
@@ -294,7 +294,7 @@ pub enum InferError {
         /// The limit.
         limit: u64,
     },
-    /// An image file larger than [`crate::decode::MAX_IMAGE_FILE_BYTES`].
+    /// An image file larger than [`crate::image_decode::MAX_IMAGE_FILE_BYTES`].
     #[cfg(feature = "image")]
     #[error("{path}: {size} bytes, more than the {limit} an image file may have", path = model::quote_path(.path))]
     ImageFileTooLarge {

@@ -18,7 +18,7 @@ pub struct LabelledFolder {
 }
 
 /// Reads every image under `dir/0` .. `dir/9` (PNG or JPEG, within the limits of
-/// [`crate::decode`]). A file that fails (not an image, too large, blank) is listed in
+/// [`crate::image_decode`]). A file that fails (not an image, too large, blank) is listed in
 /// `failures` and the others are still read; when every file fails, the error says how many
 /// were found and why the first failed.
 pub fn read_labelled_folder(dir: &Path) -> Result<LabelledFolder, InferError> {

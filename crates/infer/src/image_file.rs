@@ -6,10 +6,10 @@ use std::path::Path;
 use image::DynamicImage;
 
 use crate::InferError;
-use crate::decode::MAX_IMAGE_FILE_BYTES;
+use crate::image_decode::MAX_IMAGE_FILE_BYTES;
 
 /// Opens an image file (PNG or JPEG, decided by content) within the limits of
-/// [`crate::decode`]: a file over [`MAX_IMAGE_FILE_BYTES`] is refused, an image whose header
+/// [`crate::image_decode`]: a file over [`MAX_IMAGE_FILE_BYTES`] is refused, an image whose header
 /// declares too many pixels before its pixels are decoded.
 ///
 /// The file is read into memory first, with a bound: its length on disk says nothing about a
@@ -36,7 +36,7 @@ pub fn open_image(path: &Path) -> Result<DynamicImage, InferError> {
     if bytes.len() as u64 > MAX_IMAGE_FILE_BYTES {
         return Err(too_large(bytes.len() as u64));
     }
-    crate::decode::decode_reader(Cursor::new(bytes.as_slice()), path)
+    crate::image_decode::decode_reader(Cursor::new(bytes.as_slice()), path)
 }
 
 /// Writes `image` to `path`, in the format its extension names (`.png`).

@@ -19,8 +19,8 @@ use model::{MnistCnn, MnistCnnConfig};
 use safetensors::SafeTensors;
 
 use crate::InferError;
+use crate::bounded_file::{MAX_CONFIG_BYTES, MAX_MODEL_BYTES, beside, check_size, read_bounded};
 use crate::metadata::MODEL_CONFIG_KEY;
-use crate::model_file::{MAX_CONFIG_BYTES, MAX_MODEL_BYTES, beside, check_size, read_bounded};
 use crate::predictor::{CONFIG_FILE, parse_config};
 
 /// Where the configuration of an imported file came from (said in shape errors: a wrong

@@ -13,7 +13,7 @@
 //! ```
 //!
 //! Features: `image` (default) adds everything that decodes or draws pictures — [`preprocess()`],
-//! [`open_image`] and [`decode_image`] (bounded: see [`decode`]), [`Predictor::predict_image`],
+//! [`open_image`] and [`decode_image`] (bounded: see [`image_decode`]), [`Predictor::predict_image`],
 //! labelled folders, the report (and the robustness plot), the occlusion heat map ([`explain`]) and
 //! the `infer` program; without it the crate predicts and
 //! evaluates 28x28 pixels with no image codecs in the build. `shipped-model` (default) compiles
@@ -25,15 +25,14 @@
 //! Layout: loading — `model_source` (which model a program runs), [`model_file`] (which files
 //! hold a model, read with a size bound), [`import`] and [`torch_zip`] (safetensors and PyTorch
 //! files), `onnx_import` (ONNX files), `finite` (refusing NaN weights), [`predictor`] ([`Predictor`]: load, predict,
-//! explain); pictures — [`decode`] (bounded PNG/JPEG decoding), [`mod@preprocess`] (framing like
-//! MNIST), `image_file`, [`folder`] (labelled folders); results — [`evaluate`] (accuracy and the
+//! explain); pictures — [`image_decode`] (bounded PNG/JPEG decoding), [`mod@preprocess`] (framing like
+//! MNIST), `image_file`, [`folder`] (labelled folders); results — [`mod@evaluate`] (accuracy and the
 //! confusion matrix), [`mod@robustness`], [`report`] and [`robustness_plot`] (the PNGs of `eval
 //! --report`), [`explain`] (the occlusion heat map as a PNG); out — [`export`] (ONNX,
 //! safetensors) and [`metadata`]; [`device`] (the default CPU backend). One error type,
 //! [`InferError`].
 
-#[cfg(feature = "image")]
-pub mod decode;
+mod bounded_file;
 pub mod device;
 mod error;
 pub mod evaluate;
@@ -44,6 +43,8 @@ pub mod export;
 mod finite;
 #[cfg(feature = "image")]
 pub mod folder;
+#[cfg(feature = "image")]
+pub mod image_decode;
 #[cfg(feature = "image")]
 mod image_file;
 pub mod import;
@@ -62,11 +63,11 @@ pub mod robustness;
 pub mod robustness_plot;
 pub mod torch_zip;
 
-#[cfg(feature = "image")]
-pub use decode::decode_image;
-pub use device::{Workload, default_device};
+pub use device::default_device;
 pub use error::InferError;
 pub use evaluate::{Confusion, evaluate, predict_set};
+#[cfg(feature = "image")]
+pub use image_decode::decode_image;
 #[cfg(feature = "image")]
 pub use image_file::{open_image, save_image};
 pub use import::ConfigOrigin;

@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use data::Mnist;
 use fast_alloc as _;
 use infer::folder::{LabelledFolder, read_labelled_folder};
-use infer::{Confusion, ModelSource, Predictor, Robustness, Workload, open_image, predict_set};
+use infer::{Confusion, ModelSource, Predictor, Robustness, open_image, predict_set};
 use model::{IMAGE_PIXELS, Pixels};
 
 /// Predict handwritten digits with the trained MNIST CNN.
@@ -137,12 +137,7 @@ fn run(args: Args) -> Result<ExitCode> {
         );
     }
     let source = ModelSource::resolve(args.model_dir)?;
-    // predict answers file by file, eval runs batches of 1000: each gets its faster backend.
-    let workload = match args.command {
-        Command::Predict { .. } | Command::Export { .. } => Workload::SingleImages,
-        Command::Eval { .. } => Workload::Batches,
-    };
-    let device = infer::default_device(workload);
+    let device = infer::default_device();
     let predictor = source
         .load(&device)
         .with_context(|| format!("cannot load the model ({source})"))?;

@@ -19,9 +19,9 @@ use model::{Activation, MnistCnn, MnistCnnConfig, Padding, Pooling};
 use onnx_ir::{AttributeProto, Message, ModelProto, NodeProto, TensorProto};
 
 use crate::InferError;
+use crate::bounded_file::read_bounded;
 use crate::import::{ConfigOrigin, config_of, expected_tensors, from_safetensors_bytes};
 use crate::metadata::MODEL_CONFIG_KEY;
-use crate::model_file::read_bounded;
 
 /// The largest ONNX file read: 64 MiB, a quarter of the other model files' bound. Protobuf
 /// keeps a packed integer field (a tensor's `int64_data`, an attribute's `ints`) as 8 bytes per

@@ -1,5 +1,5 @@
 //! Framing a decoded picture like an MNIST digit: the pixels of an [`image::DynamicImage`]
-//! handed to the codec-free [`preprocess`] crate, which the server and the browser build use
+//! handed to the codec-free [`::preprocess`] crate, which the server and the browser build use
 //! too (its documentation lists the steps).
 
 use image::DynamicImage;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use burn::store::ModuleSnapshot;
 use burn::tensor::Device;
-use infer::decode::MAX_IMAGE_SIDE;
+use infer::image_decode::MAX_IMAGE_SIDE;
 use infer::{InferError, Predictor};
 
 #[path = "common/process.rs"]

@@ -16,7 +16,7 @@
 //!
 //! This crate holds only the module and its configuration: no data loading, no training. It also
 //! describes the network for people, stage by stage ([`architecture`]: shapes, formulas,
-//! parameters; [`stage_values`]: one image's stages as gray levels; [`occlusion`]: which pixels
+//! parameters; [`mod@stage_values`]: one image's stages as gray levels; [`occlusion`]: which pixels
 //! drove its answer), which the web page reads from the server and from the WebAssembly build
 //! alike. The
 //! backend is chosen at runtime through the [`burn::tensor::Device`] passed to

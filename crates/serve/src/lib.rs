@@ -19,13 +19,13 @@
 //! The model is loaded once and shared. Decoding and inference run on the blocking thread pool,
 //! at most one job per core ([`Admission`]: 503 with `Retry-After` when saturated), so that a
 //! slow request never stalls the async workers and memory does not grow with the clients.
-//! Images are refused from their header when too large ([`decode`]). Bodies, request heads and
+//! Images are refused from their header when too large ([`request_body`]). Bodies, request heads and
 //! whole requests have time limits, connections are capped, and shutdown has a deadline
 //! ([`server`]). Every error answer is JSON `{"error": "..."}` ([`errors`]).
 //!
 //! Layout: this file (the routes and the predict handler), [`server`] (the listener, connection
 //! cap, timeouts and graceful shutdown: [`ServerLimits`]), [`admission`] (the bounded job
-//! queue), [`decode`] (request bodies to pictures, bounded), [`errors`] (JSON error bodies; the one map from `InferError` to a status),
+//! queue), [`request_body`] (request bodies to pictures, bounded), [`errors`] (JSON error bodies; the one map from `InferError` to a status),
 //! `activations` (feature maps and stages as gray levels), [`web_dir`] (serving the WebAssembly
 //! build's folder).
 
@@ -47,18 +47,18 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 mod activations;
 pub mod admission;
-pub mod decode;
 pub mod errors;
+pub mod request_body;
 pub mod server;
 pub mod web_dir;
 
 use activations::Activations;
 pub use activations::FeatureMapsJson;
 pub use admission::Admission;
-use decode::BodyKind;
 pub use errors::ApiError;
 /// The stage description and values live in `model`, where the browser build reads them too.
 pub use model::{ModelInfo, StageInfo, StageValues};
+use request_body::BodyKind;
 pub use server::ServerLimits;
 pub use web_dir::{WebDir, WebDirError};
 

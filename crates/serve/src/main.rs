@@ -119,7 +119,7 @@ async fn run(args: Args) -> Result<()> {
     let web_dir = args.web_dir.as_deref().map(WebDir::open).transpose()?;
     let source = ModelSource::resolve(args.model_dir)?;
     let predictor = source
-        .load(&infer::default_device(infer::Workload::SingleImages))
+        .load(&infer::default_device())
         .with_context(|| format!("cannot load the model ({source})"))?;
     // Registered before serving, so that a signal never finds the default (kill) handler.
     let shutdown = shutdown_signal()?;

@@ -8,9 +8,9 @@ use anyhow::{Context, Result};
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use fast_alloc as _;
 use model::{Activation, ActivationKind, MnistCnnConfig, Padding, Pooling};
-use train::device::{self, DeviceChoice};
-use train::device_list::DeviceList;
-use train::multi_device::MultiDeviceConfig;
+use train::DeviceChoice;
+use train::DeviceList;
+use train::MultiDeviceConfig;
 use train::{
     LrSchedule, OptimizerConfig, OptimizerKind, ProgressStyle, RunDir, RunOptions, TrainingConfig,
 };
@@ -268,7 +268,7 @@ fn run(args: Args) -> Result<()> {
     config.validate()?;
     let mut devices = match &device_list {
         Some(list) => list.select()?,
-        None => vec![device::select(args.device)?],
+        None => vec![train::select(args.device)?],
     }
     .into_iter();
     let device = devices.next().context("no device")?;
@@ -276,13 +276,13 @@ fn run(args: Args) -> Result<()> {
     config.multi_device = match &device_list {
         Some(list) if !extra_devices.is_empty() => {
             let names = list.specs().iter().map(ToString::to_string).collect();
-            Some(MultiDeviceConfig::new(names, &config)?)
+            Some(MultiDeviceConfig::new(names, config.batch_size, config.lr)?)
         }
         _ => None,
     };
     if let (Some(path), false) = (&config.init_from, args.resume) {
         // Checked before the run directory is made, so that a wrong file leaves nothing behind.
-        let (_, notes) = train::init::load_initial_noted(path, &config.model, &device.device)?;
+        let (_, notes) = train::load_initial_noted(path, &config.model, &device.device)?;
         for note in notes {
             println!("note: {note}");
         }
@@ -323,8 +323,7 @@ fn run(args: Args) -> Result<()> {
     println!("metrics: {}", dir.metrics().display());
     // Drawn after every epoch already; drawn again here so that a failure is seen, as a warning:
     // the model is trained and exported either way.
-    match train::curves::redraw_within(&dir.history(), &dir.curves(), train::curves::DRAW_DEADLINE)
-    {
+    match train::redraw_within(&dir.history(), &dir.curves(), train::DRAW_DEADLINE) {
         Ok(_) => println!("curves: {}", dir.curves().display()),
         Err(err) => eprintln!(
             "warning: cannot draw {}: {:#}",

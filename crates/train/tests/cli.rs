@@ -207,7 +207,7 @@ fn curves_redraws_from_a_history_or_says_why_not() {
     std::fs::write(&history, "{oops\n").unwrap();
     fails(&[path], "line 1: not an epoch record");
     let huge = std::fs::File::create(&history).unwrap();
-    huge.set_len(train::history::MAX_HISTORY_BYTES + 1).unwrap();
+    huge.set_len(train::MAX_HISTORY_BYTES + 1).unwrap();
     fails(&[path], "is larger than");
 
     let line = r#"{"epoch":1,"train_loss":0.5,"train_accuracy":85.0,"valid_loss":0.4,"valid_accuracy":88.0,"lr":0.001}"#;

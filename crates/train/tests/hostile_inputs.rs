@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use burn::config::Config;
 use train::TrainingConfig;
-use train::history::{read_history, write_history};
+use train::{read_history, write_history};
 
 /// Runs the binary `exe` with `args`, killing it if it runs past `limit` (a hang fails the
 /// test).
@@ -183,9 +183,12 @@ fn old_optimizer_strings_and_multi_device_blocks_are_accepted() {
     std::fs::write(&file, edited(&config, |v| v["optimizer"] = "adam".into())).unwrap();
     let read = TrainingConfig::read(&file).unwrap();
     assert_eq!(read, config);
-    let multi =
-        train::multi_device::MultiDeviceConfig::new(vec!["cpu".into(), "cpu".into()], &config)
-            .unwrap();
+    let multi = train::MultiDeviceConfig::new(
+        vec!["cpu".into(), "cpu".into()],
+        config.batch_size,
+        config.lr,
+    )
+    .unwrap();
     std::fs::write(
         &file,
         edited(&config, |v| {

@@ -12,7 +12,7 @@ use burn::module::Module;
 use burn::store::{BurnToPyTorchAdapter, ModuleSnapshot, SafetensorsStore};
 use burn::tensor::{Device, Distribution, Tensor};
 use model::{MnistCnn, MnistCnnConfig};
-use train::init::InitError;
+use train::InitError;
 use train::{Backend, RunError, SelectedDevice, TrainingConfig, train_on};
 
 fn options() -> train::RunOptions {

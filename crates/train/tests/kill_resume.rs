@@ -25,7 +25,7 @@ use burn::optim::OptimizerRecord;
 use burn::store::ModuleRecord;
 use burn::train::metric::NumericEntry;
 use train::TrainingConfig;
-use train::history::read_history;
+use train::read_history;
 
 const EPOCHS: usize = 3;
 /// No single run of this test may take longer (a hang is a failure, not a stuck CI job).

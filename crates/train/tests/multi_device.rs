@@ -8,8 +8,8 @@ mod multi;
 
 use burn::config::Config;
 use burn::tensor::Device;
-use train::history::read_history;
-use train::multi_device::MultiDeviceConfig;
+use train::MultiDeviceConfig;
+use train::read_history;
 use train::{Backend, OptimizerKind, SelectedDevice, TrainingConfig};
 
 fn flex() -> SelectedDevice {
@@ -88,7 +88,12 @@ fn two_devices_lower_the_loss_and_export_a_model_infer_loads() {
 fn a_devices_list_that_does_not_match_the_configuration_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let config = TrainingConfig::new(multi::small_net()).with_batch_size(32);
-    let two = MultiDeviceConfig::new(vec!["cpu".into(), "cpu".into()], &config).unwrap();
+    let two = MultiDeviceConfig::new(
+        vec!["cpu".into(), "cpu".into()],
+        config.batch_size,
+        config.lr,
+    )
+    .unwrap();
     let run = train::RunDir::new(dir.path())
         .prepare(&config.with_multi_device(Some(two)), false)
         .unwrap();

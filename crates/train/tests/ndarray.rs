@@ -4,7 +4,7 @@
 
 mod common;
 
-use train::history::read_history;
+use train::read_history;
 use train::{Backend, train_on};
 
 #[test]

@@ -15,8 +15,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use burn::tensor::Device;
-use train::device_list::DeviceList;
-use train::history::read_history;
+use train::DeviceList;
+use train::read_history;
 use train::{Backend, OptimizerKind, SelectedDevice, TrainingConfig};
 
 /// How long a server may take to print its address.
@@ -178,7 +178,7 @@ fn an_unreachable_server_is_a_connect_error() {
     let list: DeviceList = format!("remote:ws://{address}").parse().unwrap();
     let err = list.select().unwrap_err();
     assert!(
-        matches!(err, train::device::DeviceError::RemoteConnect { .. }),
+        matches!(err, train::DeviceError::RemoteConnect { .. }),
         "{err:?}"
     );
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use burn::config::Config;
 use train::TrainingConfig;
-use train::history::{read_history, write_history};
+use train::{read_history, write_history};
 
 /// Runs `train` with `args`, killing it if it runs past `limit` (a hang fails the test).
 fn train(args: &[&str], limit: Duration) -> Output {

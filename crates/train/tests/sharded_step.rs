@@ -5,7 +5,7 @@ use burn::tensor::{Device, Distribution, Int, Tensor};
 use burn::train::TrainStep;
 use data::MnistBatch;
 use model::MnistCnnConfig;
-use train::step::Classifier;
+use train::Classifier;
 
 /// Every parameter's gradient, flattened, in visiting order.
 struct Collect<'a> {

@@ -4,8 +4,8 @@ mod common;
 
 use burn::tensor::Device;
 use model::MnistCnnConfig;
-use train::history::read_history;
-use train::selection;
+use train::read_history;
+
 use train::{
     ArtifactError, Backend, LrSchedule, OptimizerConfig, OptimizerKind, RunDir, RunError,
     RunOptions, SelectedDevice, TrainingConfig, train_on,
@@ -85,13 +85,12 @@ fn training_lowers_the_loss_and_leaves_every_artifact() {
     assert_eq!(model_config, config.model);
 
     // The exported weights are the checkpoint of the epoch with the lowest validation loss.
-    let best = selection::best_epoch(&history).unwrap();
+    let best = train::best_epoch(&history).unwrap();
     assert_eq!(metrics.selected_epoch, best.epoch);
     assert_eq!(metrics.valid_accuracy, best.valid_accuracy);
     let device = Device::flex();
     let run = RunDir::new(dir.path());
-    let from_checkpoint =
-        selection::load_checkpoint(&run, best.epoch, &config.model, &device).unwrap();
+    let from_checkpoint = train::load_checkpoint(&run, best.epoch, &config.model, &device).unwrap();
     let exported = infer::Predictor::load(run.model_dir(), &device).unwrap();
     assert_eq!(weights(&from_checkpoint), weights(exported.net()));
 }
@@ -194,8 +193,8 @@ fn the_warmup_is_saved_followed_and_resumed() {
     let _serial = serial();
     // 320 training images in batches of 32: 10 steps an epoch, 30 in all, 15 of warm-up.
     let config = common::small_config().with_warmup_epochs(Some(1.5));
-    let steps = train::schedule::steps_per_epoch(400 - 80, 32, 1);
-    assert_eq!(train::schedule::warmup_steps(&config, steps), 15);
+    let steps = train::steps_per_epoch(400 - 80, 32, 1);
+    assert_eq!(train::warmup_steps(&config, steps), 15);
     let dir = tempfile::tempdir().unwrap();
     fresh_run(&config, dir.path()).unwrap();
     let saved = TrainingConfig::read(&dir.path().join("config.json")).unwrap();
@@ -206,7 +205,7 @@ fn the_warmup_is_saved_followed_and_resumed() {
     // other metrics over the epoch's steps).
     let epoch_mean = |epoch: usize| {
         let rates = ((epoch - 1) * steps..epoch * steps)
-            .map(|step| train::schedule::expected_lr(&config, steps, step));
+            .map(|step| train::expected_lr(&config, steps, step));
         rates.sum::<f64>() / steps as f64
     };
     for record in &full {

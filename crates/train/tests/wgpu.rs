@@ -5,9 +5,9 @@
 mod common;
 
 use burn::tensor::Device;
-use train::device::{DeviceChoice, select};
-use train::history::read_history;
+use train::read_history;
 use train::{Backend, train_on};
+use train::{DeviceChoice, select};
 
 #[test]
 fn wgpu_trains_and_its_record_loads_on_flex() {

@@ -27,8 +27,8 @@ use burn::tensor::Device;
 use clap::Parser;
 use data::Mnist;
 use model::MnistCnnConfig;
-use train::device_list::DeviceList;
-use train::multi_device::MultiDeviceConfig;
+use train::DeviceList;
+use train::MultiDeviceConfig;
 use train::{ProgressStyle, RunDir, RunOptions, TrainingConfig, train_on};
 
 /// At most this many servers: each is a full CPU device, and this machine's cores are shared.
@@ -107,7 +107,7 @@ fn run(args: Args) -> Result<()> {
         .with_epochs(args.epochs.into())
         .with_valid_size(valid_size);
     if names.len() > 1 {
-        let multi = MultiDeviceConfig::new(names.clone(), &config)?;
+        let multi = MultiDeviceConfig::new(names.clone(), config.batch_size, config.lr)?;
         config = config.with_multi_device(Some(multi));
     }
     let scratch;

@@ -29,7 +29,7 @@ fn run(args: Args) -> Result<()> {
     let out = args
         .out
         .unwrap_or_else(|| args.history.with_file_name("curves.png"));
-    let epochs = train::curves::redraw(&args.history, &out).with_context(|| {
+    let epochs = train::redraw(&args.history, &out).with_context(|| {
         format!(
             "cannot draw the curves of {}",
             model::quote_path(&args.history)

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use burn::server::{RemoteServer, WebSocketTransport};
 use clap::Parser;
 use fast_alloc as _;
-use train::device_list::DeviceSpec;
+use train::DeviceSpec;
 
 /// Serve this machine's device to `train --devices remote:ws://HOST:PORT,...`.
 ///

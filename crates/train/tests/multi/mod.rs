@@ -11,7 +11,7 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 use data::Mnist;
 use model::{MnistCnn, MnistCnnConfig};
-use train::multi_device::MultiDeviceConfig;
+use train::MultiDeviceConfig;
 use train::{
     LrSchedule, OptimizerConfig, OptimizerKind, ProgressStyle, RunDir, RunMetrics, RunOptions,
     SelectedDevice, TrainingConfig, train_on,
@@ -78,7 +78,7 @@ pub fn train_on_devices(
 ) -> RunMetrics {
     let config = if devices.len() > 1 {
         let names = names.iter().map(ToString::to_string).collect();
-        let multi = MultiDeviceConfig::new(names, &config).unwrap();
+        let multi = MultiDeviceConfig::new(names, config.batch_size, config.lr).unwrap();
         config.with_multi_device(Some(multi))
     } else {
         config

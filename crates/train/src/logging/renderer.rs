@@ -12,14 +12,14 @@ use burn::train::renderer::{
     MetricsRendererTraining,
 };
 
-use crate::tracked::{Tracked, TrackedIds};
+use crate::logging::tracked_metrics::{Tracked, TrackedIds};
 
 /// How progress is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProgressStyle {
     /// Burn's terminal dashboard.
     Tui,
-    /// A line every `interval`, a summary per epoch ([`PlainRenderer`]).
+    /// A line every `interval`, a summary per epoch (`PlainRenderer`).
     Plain(Duration),
 }
 

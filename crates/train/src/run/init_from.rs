@@ -2,26 +2,12 @@
 //! a model of this project, or weights trained elsewhere (safetensors or a PyTorch
 //! `state_dict` in PyTorch's layout), read by the loader inference uses ([`infer::load_model`]).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::tensor::Device;
 use model::{MnistCnn, MnistCnnConfig};
 
-/// Why the starting weights cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum InitError {
-    /// The file is missing, unreadable, or its tensors do not fit the network.
-    #[error("cannot start from the weights of --init-from")]
-    Load(#[source] infer::InferError),
-    /// The file describes another network than the one being trained.
-    #[error("{path}: weights of another network than the training configuration's ({differences})", path = model::quote_path(.path))]
-    Architecture {
-        /// The file.
-        path: PathBuf,
-        /// The settings that differ.
-        differences: String,
-    },
-}
+use crate::error::InitError;
 
 /// The network of `config` with the weights at `path`, on `device`.
 ///
@@ -36,7 +22,7 @@ pub fn load_initial(
     load_initial_noted(path, config, device).map(|(net, _)| net)
 }
 
-/// [`load_initial`], with the notes about the file a program prints (see
+/// `load_initial`, with the notes about the file a program prints (see
 /// [`infer::LoadedModel::notes`]).
 pub fn load_initial_noted(
     path: &Path,

@@ -8,7 +8,7 @@ use burn::train::logger::MetricLogger;
 use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
 use burn::train::metric::{MetricDefinition, NumericEntry};
 
-use crate::tracked::{Tracked, TrackedIds};
+use crate::logging::tracked_metrics::{Tracked, TrackedIds};
 
 /// Where the training loss first stopped being finite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

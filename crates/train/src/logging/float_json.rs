@@ -1,7 +1,7 @@
 //! JSON for floats that may not be finite. JSON has no NaN or infinity and serde_json writes
 //! them as `null`, which then cannot be read back into an `f64`: a diverged epoch would make its
 //! run's history unreadable and the run impossible to resume. Fields using
-//! `#[serde(with = "crate::float_json")]` write finite values as plain numbers and the others as
+//! `#[serde(with = "crate::logging::float_json")]` write finite values as plain numbers and the others as
 //! the strings `"NaN"`, `"inf"` and `"-inf"`; reading accepts those, numbers, and `null` (as NaN,
 //! for files written before this scheme).
 

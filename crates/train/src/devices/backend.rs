@@ -5,34 +5,8 @@ use std::fmt;
 use burn::tensor::Device;
 use clap::ValueEnum;
 
-/// A Burn backend this crate can be built with (one cargo feature each).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ValueEnum,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Backend {
-    /// Burn's CPU backend (feature `flex`, the default).
-    Flex,
-    /// The ndarray CPU backend (feature `ndarray`; deprecated in Burn 0.22, still supported).
-    Ndarray,
-    /// The GPU backend on Vulkan, Metal or DX12 (feature `wgpu`).
-    Wgpu,
-    /// A device another process serves (`serve-device`, feature `remote`): reached by its
-    /// address through `--devices remote:ws://HOST:PORT`, so neither a flag value nor a
-    /// `BURN_DEVICE` name.
-    #[value(skip)]
-    Remote,
-}
+use crate::devices::names::{Backend, DeviceChoice};
+use crate::error::DeviceError;
 
 impl Backend {
     /// Whether this backend runs on a GPU.
@@ -71,29 +45,6 @@ impl Backend {
     }
 }
 
-impl fmt::Display for Backend {
-    /// The name the flags, `BURN_DEVICE` and `metrics.json` use: `flex`, `ndarray`, `wgpu`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.to_possible_value() {
-            Some(value) => f.pad(value.get_name()),
-            // The one variant hidden from the flags.
-            None => f.pad("remote"),
-        }
-    }
-}
-
-/// What the user asked for with `--device`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, ValueEnum)]
-pub enum DeviceChoice {
-    /// The GPU when one is compiled in, else the CPU (`BURN_DEVICE` can name a backend).
-    #[default]
-    Auto,
-    /// The fastest CPU backend compiled in (flex, else ndarray).
-    Cpu,
-    /// The GPU backend (wgpu).
-    Gpu,
-}
-
 /// A device with its backend.
 #[derive(Clone, Debug)]
 pub struct SelectedDevice {
@@ -119,52 +70,6 @@ pub const COMPILED_BACKENDS: &[Backend] = &[
     #[cfg(feature = "ndarray")]
     Backend::Ndarray,
 ];
-
-/// Errors choosing a device.
-#[derive(Debug, thiserror::Error)]
-pub enum DeviceError {
-    /// `--device gpu` without the `wgpu` feature.
-    #[error("no GPU backend is compiled in; rebuild with `--features wgpu`, or use --device cpu")]
-    NoGpuBackend,
-    /// `--device cpu` without a CPU backend.
-    #[error(
-        "no CPU backend is compiled in; rebuild with `--features flex` or `--features ndarray`"
-    )]
-    NoCpuBackend,
-    /// A backend that is not compiled into this binary.
-    #[error("the {backend} backend is not compiled into this binary (compiled: {compiled})")]
-    NotCompiled {
-        /// The backend asked for.
-        backend: Backend,
-        /// The compiled backends, comma-separated.
-        compiled: String,
-    },
-    /// `BURN_DEVICE` names no backend at all.
-    #[error("BURN_DEVICE={0} names no backend (expected one of: flex, ndarray, wgpu)")]
-    BadBurnDevice(String),
-    /// `remote` names no device by itself.
-    #[error("a remote device is named by its address: --devices remote:ws://HOST:PORT")]
-    RemoteNeedsAddress,
-    /// `--devices remote:...` without the `remote` feature.
-    #[error("remote devices are not compiled into this binary; rebuild with `--features remote`")]
-    RemoteNotCompiled,
-    /// The remote device's server could not be reached or refused the session.
-    #[cfg(feature = "remote")]
-    #[error("cannot connect to the device served at {address} (is `serve-device` running there?)")]
-    RemoteConnect {
-        /// The `ws://HOST:PORT` address.
-        address: String,
-        /// Burn Remote's reason.
-        #[source]
-        source: burn::remote::ConnectError,
-    },
-    /// The GPU backend found no adapter (no driver, no GPU).
-    #[cfg(feature = "wgpu")]
-    #[error(
-        "no GPU adapter found by wgpu; install a Vulkan, Metal or DX12 driver, or train on the CPU with --device cpu"
-    )]
-    NoAdapter(#[source] burn::backend::wgpu::wgpu::RequestAdapterError),
-}
 
 /// Resolves `choice` to a device of a compiled backend.
 pub fn select(choice: DeviceChoice) -> Result<SelectedDevice, DeviceError> {

@@ -5,19 +5,20 @@ use burn::module::Module;
 use model::{MnistCnn, MnistCnnConfig, NUM_CLASSES};
 use serde::{Deserialize, Serialize};
 
-use crate::atomic::{self, Replace};
-use crate::device::Backend;
-use crate::run_dir::{ArtifactError, RunDir, io};
+use crate::atomic_write::{self, Replace};
+use crate::devices::names::Backend;
+use crate::error::{ArtifactError, io};
+use crate::run::dir::RunDir;
 
 /// What `metrics.json` holds. Floats that are not finite are written as `"NaN"` / `"inf"` (see
-/// [`crate::float_json`]) so that the file always reads back.
+/// `logging/float_json.rs`) so that the file always reads back.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RunMetrics {
     /// Accuracy on the 10,000 test images (or the test set given), in [0, 1].
-    #[serde(with = "crate::float_json")]
+    #[serde(with = "crate::logging::float_json")]
     pub test_accuracy: f64,
     /// Accuracy per true digit, in [0, 1].
-    #[serde(with = "crate::float_json::array")]
+    #[serde(with = "crate::logging::float_json::array")]
     pub per_class_accuracy: [f64; NUM_CLASSES],
     /// Test images evaluated.
     pub test_images: u32,
@@ -26,13 +27,13 @@ pub struct RunMetrics {
     /// The epoch whose weights were exported: lowest validation loss.
     pub selected_epoch: usize,
     /// Validation accuracy of the exported weights, in percent.
-    #[serde(with = "crate::float_json")]
+    #[serde(with = "crate::logging::float_json")]
     pub valid_accuracy: f64,
     /// Wall time of this invocation's training, seconds.
-    #[serde(with = "crate::float_json")]
+    #[serde(with = "crate::logging::float_json")]
     pub train_seconds: f64,
     /// Mean seconds per epoch of this invocation.
-    #[serde(with = "crate::float_json")]
+    #[serde(with = "crate::logging::float_json")]
     pub seconds_per_epoch: f64,
     /// The backend that trained (`flex`, `ndarray`, `wgpu` in the JSON).
     pub backend: Backend,
@@ -44,7 +45,7 @@ pub struct RunMetrics {
 
 /// Writes `model/` (record, model config, metrics) and the run's `metrics.json` into `dir`, each
 /// file atomically (Burn's record writer is atomic itself; the JSON goes through
-/// [`crate::atomic`]): a kill leaves each file whole, old or new.
+/// [`crate::atomic_write`]): a kill leaves each file whole, old or new.
 pub fn export(
     dir: &RunDir,
     net: MnistCnn,
@@ -61,9 +62,9 @@ pub fn export(
             source,
         })?;
     let config = model_dir.join("config.json");
-    atomic::write_json(&config, model, Replace::Yes).map_err(io(&config))?;
+    atomic_write::write_json(&config, model, Replace::Yes).map_err(io(&config))?;
     for path in [model_dir.join("metrics.json"), dir.metrics()] {
-        atomic::write_json(&path, metrics, Replace::Yes).map_err(io(&path))?;
+        atomic_write::write_json(&path, metrics, Replace::Yes).map_err(io(&path))?;
     }
     Ok(())
 }

@@ -3,7 +3,11 @@
 //! ends a run, and which epoch's weights are exported, so that the exported epoch's checkpoint
 //! is always one Burn kept.
 
+use std::path::Path;
+
+use burn::lr_scheduler::LrSchedulerRecord;
 use burn::module::Module;
+use burn::optim::OptimizerRecord;
 use burn::store::ModuleRecord;
 use burn::tensor::Device;
 use burn::train::checkpoint::{
@@ -14,8 +18,9 @@ use burn::train::metric::store::{Aggregate, Direction, Split};
 use burn::train::{MetricEarlyStoppingStrategy, StoppingCondition};
 use model::{MnistCnn, MnistCnnConfig};
 
-use crate::history::EpochRecord;
-use crate::run_dir::{ArtifactError, RunDir};
+use crate::error::ArtifactError;
+use crate::logging::history::EpochRecord;
+use crate::run::dir::RunDir;
 
 /// The metric that ranks epochs: the loss...
 fn metric() -> LossMetric {
@@ -87,13 +92,33 @@ pub fn load_checkpoint(
     let record = ModuleRecord::load(&path).map_err(record)?;
     // The checkpoint is the Learner's model, the `Classifier` wrapper: its only module field is
     // `net`, so its record applies to a wrapper around a fresh network.
-    let classifier = crate::step::Classifier::new(config.init(device), 1)
+    let classifier = crate::learner::classifier::Classifier::new(config.init(device), 1)
         .try_load_record(record)
         .map_err(|source| ArtifactError::Record {
             path: path.clone(),
             source,
         })?;
     Ok(classifier.net)
+}
+
+/// Checks that every record of the checkpoint of `epoch` reads, and that the model record fits
+/// the network of `model` (built on `device` to try it).
+pub fn verify_checkpoint(
+    dir: &RunDir,
+    epoch: usize,
+    model: &MnistCnnConfig,
+    device: &Device,
+) -> Result<(), ArtifactError> {
+    load_checkpoint(dir, epoch, model, device)?;
+    let record_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ArtifactError::Record { path, source }
+    };
+    let optim = dir.checkpoint_file("optim", epoch);
+    OptimizerRecord::load(&optim).map_err(record_error(&optim))?;
+    let scheduler = dir.checkpoint_file("scheduler", epoch);
+    LrSchedulerRecord::load(&scheduler).map_err(record_error(&scheduler))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,17 +5,10 @@
 //! - the configuration is the one the run was trained with, apart from the settings a resumed
 //!   run may change ([`RESUMABLE`]);
 //! - the checkpoint's three records (model, optimiser, scheduler) read, and the model record
-//!   fits the network, each failure an error naming its file.
-
-use std::path::Path;
-
-use burn::lr_scheduler::LrSchedulerRecord;
-use burn::optim::OptimizerRecord;
-use burn::tensor::Device;
-use model::MnistCnnConfig;
+//!   fits the network, each failure an error naming its file
+//!   ([`crate::learner::selection::verify_checkpoint`], beside the checkpoint loading).
 
 use crate::config::TrainingConfig;
-use crate::run_dir::{ArtifactError, RunDir};
 
 /// The settings a resumed run may change: how long it goes on, and with how many loader
 /// threads. Everything else (the network, the optimiser, the batch size that sets the
@@ -69,31 +62,12 @@ pub fn flag_of(setting: &str) -> String {
     }
 }
 
-/// Checks that every record of the checkpoint of `epoch` reads, and that the model record fits
-/// the network of `model` (built on `device` to try it).
-pub fn verify_checkpoint(
-    dir: &RunDir,
-    epoch: usize,
-    model: &MnistCnnConfig,
-    device: &Device,
-) -> Result<(), ArtifactError> {
-    crate::selection::load_checkpoint(dir, epoch, model, device)?;
-    let record_error = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ArtifactError::Record { path, source }
-    };
-    let optim = dir.checkpoint_file("optim", epoch);
-    OptimizerRecord::load(&optim).map_err(record_error(&optim))?;
-    let scheduler = dir.checkpoint_file("scheduler", epoch);
-    LrSchedulerRecord::load(&scheduler).map_err(record_error(&scheduler))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optimizer::{OptimizerConfig, OptimizerKind};
+    use crate::config::optimizer::{OptimizerConfig, OptimizerKind};
     use model::Activation;
+    use model::MnistCnnConfig;
 
     fn base() -> TrainingConfig {
         TrainingConfig::new(MnistCnnConfig::new())

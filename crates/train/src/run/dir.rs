@@ -19,105 +19,14 @@
 //! fails when the name exists (a timestamped name then takes the next suffix, `-2`, `-3`...),
 //! and claims it by creating `config.json` without replacing one, so that two runs pointed at
 //! the same empty `--artifact-dir` at once cannot both start. Every JSON file is written
-//! atomically (see [`crate::atomic`]).
+//! atomically (see [`crate::atomic_write`]).
 
 use std::path::{Path, PathBuf};
 
-use crate::atomic::{self, Replace};
-use crate::config::{ConfigError, TrainingConfig};
-
-/// Problems with the run directory and the files in it.
-#[derive(Debug, thiserror::Error)]
-pub enum ArtifactError {
-    /// The configuration cannot be trained; nothing was written.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// A fresh run would overwrite an earlier one.
-    #[error(
-        "{0} already holds a run; pass --resume to continue it, or choose another --artifact-dir"
-    )]
-    NotEmpty(PathBuf),
-    /// `--resume` on a directory without a run.
-    #[error(
-        "{0} has no checkpoint to resume from (it needs config.json and checkpoint/model-N.bpk)"
-    )]
-    NoCheckpoint(PathBuf),
-    /// The checkpoint of the epoch selected for export is gone.
-    #[error(
-        "{path}: the checkpoint of epoch {epoch}, selected for the lowest validation loss, is missing", path = model::quote_path(.path))]
-    MissingCheckpoint {
-        /// The selected epoch.
-        epoch: usize,
-        /// Where its model checkpoint should be.
-        path: PathBuf,
-    },
-    /// Filesystem error.
-    #[error("{path}", path = model::quote_path(.path))]
-    Io {
-        /// The path.
-        path: PathBuf,
-        /// The error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A line of `history.jsonl` that is not an epoch record.
-    #[error("{path}, line {line}: not an epoch record", path = model::quote_path(.path))]
-    History {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// The parse error.
-        #[source]
-        source: serde_json::Error,
-    },
-    /// A file too large to be what it claims, refused before it is read.
-    #[error("{path} is larger than {limit} bytes: not a run's history", path = model::quote_path(.path))]
-    TooLarge {
-        /// The file.
-        path: PathBuf,
-        /// The limit, in bytes.
-        limit: u64,
-    },
-    /// `--resume` with a setting that differs from the one the run was trained with.
-    #[error(
-        "cannot resume {dir}: {flag} is {given}, but the run was trained with {saved} (its config.json); only --epochs, --workers and --early-stopping may change on --resume", dir = model::quote_path(.dir), given = model::quote(.given), saved = model::quote(.saved))]
-    ResumeChanged {
-        /// The run directory.
-        dir: PathBuf,
-        /// The flag (or setting) that differs.
-        flag: String,
-        /// The value in the run's `config.json`.
-        saved: String,
-        /// The value asked for.
-        given: String,
-    },
-    /// No free timestamped name for a fresh run directory.
-    #[error("{0}: no free run directory name (tried up to suffix -{MAX_NAME_SUFFIX})")]
-    NoFreeName(PathBuf),
-    /// A record (model, optimiser or scheduler state) could not be written, read or applied.
-    #[error(
-        "{path}: unreadable or incompatible record (corrupt, truncated, or of another network)", path = model::quote_path(.path))]
-    Record {
-        /// The file.
-        path: PathBuf,
-        /// Burn's error.
-        #[source]
-        source: burn::store::RecordError,
-    },
-}
-
-/// Maps an I/O error on `path` to [`ArtifactError::Io`].
-pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ArtifactError + '_ {
-    move |source| ArtifactError::Io {
-        path: path.into(),
-        source,
-    }
-}
-
-/// The highest suffix tried for a timestamped run directory (`<time>-2` ... `<time>-1000`):
-/// a thousand runs started in one second is a loop gone wrong, not a workload.
-pub const MAX_NAME_SUFFIX: usize = 1000;
+use crate::atomic_write::{self, Replace};
+use crate::config::TrainingConfig;
+use crate::error::{ArtifactError, ConfigError, io};
+use crate::limits::MAX_NAME_SUFFIX;
 
 /// A run directory, not yet checked: [`RunDir::prepare`] makes it a [`PreparedRun`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -200,7 +109,7 @@ impl RunDir {
     /// A fresh run creates the directory (or takes an empty one) and claims it by writing
     /// `config.json`. `resume` checks that there is a checkpoint to continue from and that
     /// `config` differs from the run's `config.json` only in the settings a resumed run may
-    /// change ([`crate::resume::RESUMABLE`]; `config.json` is then updated), and removes the
+    /// change (`RESUMABLE in run/resume.rs`; `config.json` is then updated), and removes the
     /// scratch files a killed run left behind.
     pub fn prepare(
         self,
@@ -212,7 +121,7 @@ impl RunDir {
             return self.prepare_resume(config);
         }
         let dir = self.create()?;
-        let claim = atomic::write_json(&dir.config(), config, Replace::No);
+        let claim = atomic_write::write_json(&dir.config(), config, Replace::No);
         match claim {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -278,20 +187,21 @@ impl RunDir {
         let saved = TrainingConfig::read(&self.config())?;
         // Read now, before any data is loaded: a history that is not a regular file (a FIFO
         // would block), too large or unreadable stops the resume here.
-        crate::history::read_history(&self.history())?;
-        if let Some((setting, saved, given)) = crate::resume::first_change(&saved, config) {
+        crate::logging::history::read_history(&self.history())?;
+        if let Some((setting, saved, given)) = crate::run::resume::first_change(&saved, config) {
             return Err(ArtifactError::ResumeChanged {
                 dir: self.path,
-                flag: crate::resume::flag_of(&setting),
+                flag: crate::run::resume::flag_of(&setting),
                 saved,
                 given,
             });
         }
         for dir in [self.path.clone(), self.checkpoint_dir(), self.model_dir()] {
-            atomic::remove_scratch_files(&dir).map_err(io(&dir))?;
+            atomic_write::remove_scratch_files(&dir).map_err(io(&dir))?;
         }
         if &saved != config {
-            atomic::write_json(&self.config(), config, Replace::Yes).map_err(io(&self.config()))?;
+            atomic_write::write_json(&self.config(), config, Replace::Yes)
+                .map_err(io(&self.config()))?;
         }
         Ok(PreparedRun {
             dir: RunDir::new(self.path),

@@ -17,7 +17,8 @@ use burn::lr_scheduler::linear::LinearLrSchedulerConfig;
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::lr_scheduler::sequential::SequentialLrSchedulerConfig;
 
-use crate::config::{ConfigError, LrSchedule, TrainingConfig};
+use crate::config::{LrSchedule, TrainingConfig};
+use crate::error::ConfigError;
 
 /// The factor between the learning rate and the warm-up's first one.
 pub const WARMUP_START_DIVISOR: f64 = 100.0;
@@ -75,7 +76,7 @@ pub fn lr_scheduler(
 }
 
 /// The learning rate of step `step` (from 0) by the formula of the module documentation: what
-/// [`lr_scheduler`] must produce, written out independently of Burn for the tests and for
+/// `lr_scheduler` must produce, written out independently of Burn for the tests and for
 /// anyone reading a run's learning-rate curve.
 pub fn expected_lr(config: &TrainingConfig, steps_per_epoch: usize, step: usize) -> f64 {
     let total = steps_per_epoch * config.epochs;

@@ -1,12 +1,21 @@
 //! The full training configuration, saved as `config.json` at the start of every run and
 //! accepted back with `--config` to rerun it.
 
+pub(crate) mod file;
+pub(crate) mod multi_device;
+pub(crate) mod optimizer;
+
 use burn::config::Config;
 use clap::ValueEnum;
 use model::MnistCnnConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::optimizer::OptimizerConfig;
+use crate::config::multi_device::MultiDeviceConfig;
+use crate::config::optimizer::OptimizerConfig;
+use crate::error::ConfigError;
+use crate::limits::{
+    MAX_BATCH_ACTIVATIONS, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_PARAMS, MAX_VALID_SIZE, MAX_WORKERS,
+};
 
 /// Everything that determines a training run (apart from the data and the backend).
 #[derive(Config, Debug, PartialEq)]
@@ -29,7 +38,7 @@ pub struct TrainingConfig {
     #[config(default = "LrSchedule::Cosine")]
     pub lr_schedule: LrSchedule,
     /// Epochs (fractional allowed) of linear warm-up from `lr / 100` to `lr` before the
-    /// schedule, which then runs over the remaining steps (see [`crate::schedule`]). Absent in
+    /// schedule, which then runs over the remaining steps (see `learner/schedule.rs`). Absent in
     /// the configurations of runs made before the option: no warm-up.
     pub warmup_epochs: Option<f64>,
     /// Seed of weight initialisation, shuffling, the validation split and augmentation.
@@ -47,12 +56,12 @@ pub struct TrainingConfig {
     /// Stop when the validation loss has not improved for this many epochs.
     pub early_stopping: Option<usize>,
     /// Start from these weights instead of a random initialisation: a model directory, or a
-    /// `.bpk`, `.safetensors`, PyTorch `.pt` or `.onnx` file (see [`crate::init`]). Part of the
+    /// `.bpk`, `.safetensors`, PyTorch `.pt` or `.onnx` file (see `run/init_from.rs`). Part of the
     /// configuration so that `config.json` says what a run started from.
     pub init_from: Option<std::path::PathBuf>,
     /// The split over several devices (`--devices`), absent on one device: per-device batch,
-    /// loss scale and effective learning rate (see [`crate::multi_device`]).
-    pub multi_device: Option<crate::multi_device::MultiDeviceConfig>,
+    /// loss scale and effective learning rate (see `config/multi_device.rs`).
+    pub multi_device: Option<MultiDeviceConfig>,
 }
 
 /// How the learning rate changes over the run.
@@ -65,100 +74,7 @@ pub enum LrSchedule {
     Cosine,
 }
 
-/// Most epochs a run may ask for. MNIST converges in about a dozen; ten thousand is already
-/// absurd, and the bound keeps `steps per epoch x epochs` (the schedule's length) far from
-/// overflowing even with batches of one.
-pub const MAX_EPOCHS: usize = 10_000;
-/// Largest batch: beyond the 60,000 training images a bigger batch changes nothing, and its
-/// activations alone would take gigabytes (see [`MAX_BATCH_ACTIVATIONS`]).
-pub const MAX_BATCH_SIZE: usize = 8_192;
-/// Most data-loader threads: more than any machine this trains on has cores.
-pub const MAX_WORKERS: usize = 256;
-/// Most images held out for validation: the MNIST training set has 60,000.
-pub const MAX_VALID_SIZE: usize = 60_000;
-/// Most trainable parameters. Training holds four floats per parameter (weight, gradient and
-/// Adam's two moments): 50 million is 800 MB, 59 times the lecture's 843,658.
-pub const MAX_PARAMS: u64 = 50_000_000;
-/// Most floats of forward activations in one batch (feature maps of every layer times the
-/// batch size): 2^30 floats is 4 GiB, before the backward pass doubles it. The lecture's
-/// network at batch 64 needs 2.4 million.
-pub const MAX_BATCH_ACTIVATIONS: u64 = 1 << 30;
-/// Largest configuration file read (`--config`, a run's `config.json`): a real one is ~1 KB.
-pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
-
-/// A configuration that cannot be trained.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// A training parameter is out of range.
-    #[error("invalid training configuration: {0}")]
-    Invalid(String),
-    /// The model part is invalid.
-    #[error(transparent)]
-    Model(#[from] model::InvalidConfig),
-    /// The configuration file cannot be read.
-    #[error("cannot read {path}", path = model::quote_path(.path))]
-    Read {
-        /// The file.
-        path: std::path::PathBuf,
-        /// The error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The configuration file is larger than [`MAX_CONFIG_BYTES`].
-    #[error("{path} is larger than {limit} bytes: not a training configuration", path = model::quote_path(.path))]
-    TooLarge {
-        /// The file.
-        path: std::path::PathBuf,
-        /// The limit, in bytes.
-        limit: u64,
-    },
-    /// The configuration file is not a training configuration.
-    #[error("{path} is not a training configuration: {reason}", path = model::quote_path(.path))]
-    Parse {
-        /// The file.
-        path: std::path::PathBuf,
-        /// Burn's message.
-        reason: String,
-    },
-}
-
 impl TrainingConfig {
-    /// Reads a configuration file (`--config`, a run's `config.json`), refusing one larger than
-    /// [`MAX_CONFIG_BYTES`] before reading it. The result is not validated yet.
-    pub fn read(path: &std::path::Path) -> Result<Self, ConfigError> {
-        use std::io::Read;
-        let read = |source| ConfigError::Read {
-            path: path.into(),
-            source,
-        };
-        let too_large = || ConfigError::TooLarge {
-            path: path.into(),
-            limit: MAX_CONFIG_BYTES,
-        };
-        let file = data::regular::open_regular(path).map_err(read)?;
-        if file.metadata().map_err(read)?.len() > MAX_CONFIG_BYTES {
-            return Err(too_large());
-        }
-        // Checked again while reading: a pipe reports no length.
-        let mut bytes = Vec::new();
-        file.take(MAX_CONFIG_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(read)?;
-        if bytes.len() as u64 > MAX_CONFIG_BYTES {
-            return Err(too_large());
-        }
-        let parse = |reason: String| ConfigError::Parse {
-            path: path.into(),
-            reason,
-        };
-        // serde's messages can hold a value of the file (`invalid type: string "..."`).
-        let serde = |e: serde_json::Error| parse(model::quote_at(&e.to_string(), 300).into_owned());
-        let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(serde)?;
-        // Its messages quote the file's keys themselves.
-        crate::config_keys::check(&mut value).map_err(parse)?;
-        serde_json::from_value(value).map_err(serde)
-    }
-
     /// Rejects values that would fail (or silently do nothing) later, before any work starts:
     /// the network first (its own sizes), then the run's bounds, then the memory the network
     /// would take, computed without building it.
@@ -249,11 +165,29 @@ impl TrainingConfig {
         if self.early_stopping == Some(0) {
             return invalid("early-stopping patience must be at least 1 epoch".into());
         }
-        crate::optimizer::validate(&self.optimizer).map_err(ConfigError::Invalid)?;
+        optimizer::validate(&self.optimizer).map_err(ConfigError::Invalid)?;
         if let Some(multi) = &self.multi_device {
-            multi.validate(self)?;
+            multi.validate(self.batch_size, self.lr)?;
         }
         Ok(())
+    }
+
+    /// How the training loader and step are set for `devices` devices: the per-device batch
+    /// size and the loss scale, after checking `multi_device` agrees with the device count.
+    /// The one place a run's per-device batch comes from.
+    pub fn device_split(&self, devices: usize) -> Result<(usize, f32), ConfigError> {
+        match (&self.multi_device, devices) {
+            (None, 1) => Ok((self.batch_size, 1.0)),
+            (Some(multi), n) if multi.devices.len() == n => {
+                multi.validate(self.batch_size, self.lr)?;
+                // 1/n with n <= MAX_DEVICES: exact enough in f32.
+                Ok((multi.per_device_batch_size, multi.loss_scale as f32))
+            }
+            (multi, n) => Err(ConfigError::Invalid(format!(
+                "the run has {n} device(s) but its configuration's multi_device lists {}",
+                multi.as_ref().map_or(1, |m| m.devices.len())
+            ))),
+        }
     }
 }
 
@@ -313,7 +247,8 @@ impl NetworkSize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optimizer::OptimizerKind;
+    use crate::config::optimizer::OptimizerKind;
+    use crate::limits::MAX_CONFIG_BYTES;
 
     #[test]
     fn json_round_trip() {
@@ -458,5 +393,59 @@ mod tests {
         big.set_len(MAX_CONFIG_BYTES + 1).unwrap();
         let err = TrainingConfig::read(&path).unwrap_err();
         assert!(matches!(err, ConfigError::TooLarge { .. }), "{err:?}");
+    }
+}
+
+/// The multi-device record and the split derived from it.
+#[cfg(test)]
+mod multi_device_tests {
+    use super::*;
+    use model::MnistCnnConfig;
+
+    fn names(n: usize) -> Vec<String> {
+        vec!["cpu".to_string(); n]
+    }
+
+    #[test]
+    fn the_global_batch_splits_evenly_and_the_loss_is_scaled() {
+        let config = TrainingConfig::new(MnistCnnConfig::new()).with_batch_size(64);
+        let multi = MultiDeviceConfig::new(names(2), config.batch_size, config.lr).unwrap();
+        assert_eq!(multi.per_device_batch_size, 32);
+        assert_eq!(multi.global_batch_size, 64);
+        assert_eq!(multi.loss_scale, 0.5);
+        assert_eq!(multi.effective_lr, config.lr);
+        let config = config.with_multi_device(Some(multi));
+        assert_eq!(config.device_split(2).unwrap(), (32, 0.5));
+        assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn uneven_or_mismatched_splits_are_rejected() {
+        let config = TrainingConfig::new(MnistCnnConfig::new()).with_batch_size(64);
+        assert!(MultiDeviceConfig::new(names(3), config.batch_size, config.lr).is_err());
+        assert!(MultiDeviceConfig::new(names(1), config.batch_size, config.lr).is_err());
+        let two = MultiDeviceConfig::new(names(2), config.batch_size, config.lr).unwrap();
+        assert!(config.device_split(2).is_err(), "two devices, no record");
+        let recorded = config.clone().with_multi_device(Some(two.clone()));
+        assert!(recorded.device_split(1).is_err(), "a record, one device");
+        assert!(recorded.device_split(3).is_err());
+        let stale = recorded.with_batch_size(128);
+        assert!(
+            stale.validate().is_err(),
+            "left over from another batch size"
+        );
+        assert_eq!(config.device_split(1).unwrap(), (64, 1.0));
+    }
+
+    #[test]
+    fn an_old_config_without_the_record_still_loads() {
+        let config = TrainingConfig::new(MnistCnnConfig::new());
+        let mut json: serde_json::Value = serde_json::to_value(&config).unwrap();
+        json.as_object_mut().unwrap().remove("multi_device");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, json.to_string()).unwrap();
+        use burn::config::Config;
+        assert_eq!(TrainingConfig::load(&path).unwrap(), config);
     }
 }

@@ -1,24 +1,26 @@
 //! One training run, from data to exported model: the library behind the `train` binary. Each
 //! step lives in its own module; this one only puts them in order.
 
+pub(crate) mod artifacts;
+pub(crate) mod dir;
+pub(crate) mod init_from;
+pub(crate) mod resume;
+
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
-use burn::train::TrainingError;
 use data::Mnist;
 
-use crate::config::ConfigError;
-use crate::device::{SelectedDevice, default_shards};
-use crate::export::{RunMetrics, export};
-use crate::history::truncate_history;
-use crate::init::load_initial;
+use crate::devices::backend::{SelectedDevice, default_shards};
+use crate::error::{ConfigError, RunError};
+use crate::learner::loaders::Loaders;
+use crate::learner::selection;
 use crate::learner::{self, LearnerOptions};
-use crate::loaders::Loaders;
-use crate::multi_device;
-use crate::renderer::ProgressStyle;
-use crate::run_dir::{ArtifactError, PreparedRun};
-use crate::selection;
+use crate::logging::history::truncate_history;
+use crate::logging::renderer::ProgressStyle;
+use crate::run::artifacts::{RunMetrics, export};
+use crate::run::dir::PreparedRun;
+use crate::run::init_from::load_initial;
 
 /// The Burn release this crate is built against (checked against Cargo.lock by infer's test).
 pub use infer::BURN_VERSION;
@@ -31,50 +33,11 @@ pub struct RunOptions {
     /// Progress display.
     pub progress: ProgressStyle,
     /// Shards each training batch is split into, run in parallel (see
-    /// [`crate::step::Classifier::sharded_step`]); `None` picks [`default_shards`].
+    /// [`crate::learner::classifier::Classifier::sharded_step`]); `None` picks [`default_shards`].
     pub shards: Option<usize>,
     /// Further devices training alongside `device` through Burn's MultiDevice strategy
     /// (`--devices`; empty: one device). The configuration's `multi_device` must list them all.
     pub extra_devices: Vec<SelectedDevice>,
-}
-
-/// Errors that end a run.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    /// Bad configuration.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// Data problem.
-    #[error(transparent)]
-    Data(#[from] data::DataError),
-    /// Run directory problem.
-    #[error(transparent)]
-    Artifacts(#[from] ArtifactError),
-    /// The loss diverged; nothing was exported.
-    #[error(
-        "training diverged: the loss became NaN or infinite at epoch {epoch}, step {step}; no model was written (try a smaller --lr)"
-    )]
-    NonFiniteLoss {
-        /// 1-based epoch.
-        epoch: usize,
-        /// 1-based step in the epoch.
-        step: usize,
-    },
-    /// Burn's training loop reported an error.
-    #[error("training failed")]
-    Training(#[source] Arc<TrainingError>),
-    /// Training ended before it completed an epoch; nothing was exported.
-    #[error("training stopped before completing an epoch; no model was written")]
-    NoEpoch,
-    /// The weights of `init_from` cannot start this run.
-    #[error(transparent)]
-    Init(#[from] crate::init::InitError),
-    /// The test set could not be evaluated (a label outside 0-9).
-    #[error("cannot evaluate the test set")]
-    Evaluate(#[source] Box<infer::InferError>),
-    /// The weights read for `init_from` could not be moved into the training network.
-    #[error("cannot apply the --init-from weights to the network")]
-    InitialWeights(#[source] burn::store::RecordError),
 }
 
 /// Trains `run` on MNIST from `data_dir` / `MNIST_DIR` / the cache.
@@ -104,12 +67,12 @@ pub fn train_on(
     };
     // Burn panics on a checkpoint it cannot read or apply: check it first, naming the file.
     if let Some(last) = run.resume_from() {
-        crate::resume::verify_checkpoint(run.dir(), last, &config.model, &device)?;
+        selection::verify_checkpoint(run.dir(), last, &config.model, &device)?;
     }
     device.seed(config.seed);
 
     let devices = 1 + options.extra_devices.len();
-    let (device_batch, loss_scale) = multi_device::split(config, devices)?;
+    let (device_batch, loss_scale) = config.device_split(devices)?;
     // On several devices Burn splits this loader, one part per device, each giving batches of
     // the per-device size.
     let loader_config = config.clone().with_batch_size(device_batch);

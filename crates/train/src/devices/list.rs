@@ -1,6 +1,6 @@
 //! `--devices LIST`: the devices one run trains on. One device trains exactly as `--device`
 //! does; several train together through Burn's `MultiDevice` strategy (see
-//! [`crate::multi_device`]).
+//! [`crate::config::multi_device`]).
 //!
 //! The syntax, one entry per device, comma-separated:
 //! - `cpu`: the fastest CPU backend compiled in; `flex`, `ndarray`: that CPU backend;
@@ -14,13 +14,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::device::{self, Backend, DeviceChoice, DeviceError, SelectedDevice};
-
-/// The most devices one run takes: a bound on the threads and connections a list opens.
-pub const MAX_DEVICES: usize = 16;
-
-/// The longest `remote:` address accepted.
-pub const MAX_ADDRESS_LEN: usize = 256;
+use crate::devices::backend::{self, SelectedDevice};
+use crate::devices::names::{Backend, DeviceChoice};
+use crate::error::{DeviceError, DeviceListError};
+use crate::limits::{MAX_ADDRESS_LEN, MAX_DEVICES};
 
 /// One entry of `--devices`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,36 +35,6 @@ pub enum DeviceSpec {
 /// The parsed `--devices` list: at least one entry, at most [`MAX_DEVICES`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeviceList(Vec<DeviceSpec>);
-
-/// A `--devices` list that cannot be parsed.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum DeviceListError {
-    /// No entry at all, or an empty one (`cpu,,cpu`).
-    #[error(
-        "--devices has an empty entry; expected e.g. `cpu,cpu`, `gpu:0,gpu:1` or `remote:ws://host:3000,...`"
-    )]
-    EmptyEntry,
-    /// More entries than [`MAX_DEVICES`].
-    #[error("--devices lists {0} devices; at most {MAX_DEVICES} are accepted")]
-    TooMany(usize),
-    /// An entry of no known kind.
-    #[error(
-        "unknown device `{}` in --devices (expected cpu, flex, ndarray, gpu, gpu:N or remote:ws://HOST:PORT)",
-        model::quote(.0)
-    )]
-    Unknown(String),
-    /// `gpu:` followed by something other than an index.
-    #[error("bad GPU index in `{}` (expected gpu:N with N a number, e.g. gpu:0)", model::quote(.0))]
-    GpuIndex(String),
-    /// A `remote:` entry whose address is not `ws://HOST:PORT`.
-    #[error("bad remote address `{address}`: {reason} (expected remote:ws://HOST:PORT)", address = model::quote(.address))]
-    RemoteAddress {
-        /// The address as given.
-        address: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-}
 
 impl FromStr for DeviceSpec {
     type Err = DeviceListError;
@@ -174,11 +141,11 @@ impl DeviceSpec {
     /// Opens this device.
     pub fn select(&self) -> Result<SelectedDevice, DeviceError> {
         match self {
-            Self::Cpu => device::select(DeviceChoice::Cpu),
+            Self::Cpu => backend::select(DeviceChoice::Cpu),
             Self::CpuBackend(backend) => backend.select(),
-            Self::Gpu(None) => device::select(DeviceChoice::Gpu),
-            Self::Gpu(Some(index)) => device::discrete_gpu(*index),
-            Self::Remote(address) => device::remote(address),
+            Self::Gpu(None) => backend::select(DeviceChoice::Gpu),
+            Self::Gpu(Some(index)) => backend::discrete_gpu(*index),
+            Self::Remote(address) => backend::remote(address),
         }
     }
 }

@@ -29,7 +29,7 @@ pub struct Classifier {
     #[module(skip)]
     pub shards: usize,
     /// Factor on the loss before the backward pass (1 on one device; `1/n` on `n` devices,
-    /// whose gradients Burn's MultiDevice strategy sums: see [`crate::multi_device`]). The
+    /// whose gradients Burn's MultiDevice strategy sums: see `config/multi_device.rs`). The
     /// reported loss is not scaled. Not part of the record.
     #[module(skip)]
     pub loss_scale: f32,

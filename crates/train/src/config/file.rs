@@ -1,4 +1,5 @@
-//! What a configuration file may say, checked before Burn's `#[derive(Config)]` serde reads it:
+//! Reading a configuration file (`--config`, a run's `config.json`): bounded, and what it may
+//! say checked before Burn's `#[derive(Config)]` serde reads it:
 //! that derive ignores keys it does not know, so a misspelt `"epoch": 3` or `"learning_rate"`
 //! would silently train with the defaults. The file's keys, nested ones included, are compared
 //! with those of a serialised configuration; an unknown key is refused with the nearest known
@@ -9,7 +10,48 @@
 use serde_json::{Map, Value};
 
 use crate::config::TrainingConfig;
-use crate::optimizer::{OptimizerConfig, OptimizerKind};
+use crate::config::multi_device::MultiDeviceConfig;
+use crate::config::optimizer::{OptimizerConfig, OptimizerKind};
+use crate::error::ConfigError;
+use crate::limits::MAX_CONFIG_BYTES;
+
+impl TrainingConfig {
+    /// Reads a configuration file (`--config`, a run's `config.json`), refusing one larger than
+    /// [`MAX_CONFIG_BYTES`] before reading it. The result is not validated yet.
+    pub fn read(path: &std::path::Path) -> Result<Self, ConfigError> {
+        use std::io::Read;
+        let read = |source| ConfigError::Read {
+            path: path.into(),
+            source,
+        };
+        let too_large = || ConfigError::TooLarge {
+            path: path.into(),
+            limit: MAX_CONFIG_BYTES,
+        };
+        let file = data::regular::open_regular(path).map_err(read)?;
+        if file.metadata().map_err(read)?.len() > MAX_CONFIG_BYTES {
+            return Err(too_large());
+        }
+        // Checked again while reading: a pipe reports no length.
+        let mut bytes = Vec::new();
+        file.take(MAX_CONFIG_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(read)?;
+        if bytes.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(too_large());
+        }
+        let parse = |reason: String| ConfigError::Parse {
+            path: path.into(),
+            reason,
+        };
+        // serde's messages can hold a value of the file (`invalid type: string "..."`).
+        let serde = |e: serde_json::Error| parse(model::quote_at(&e.to_string(), 300).into_owned());
+        let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(serde)?;
+        // Its messages quote the file's keys themselves.
+        check(&mut value).map_err(parse)?;
+        serde_json::from_value(value).map_err(serde)
+    }
+}
 
 /// Names people write for a key of the configuration (PyTorch's, Keras's), with the key they
 /// mean: suggested before the nearest spelling.
@@ -56,7 +98,7 @@ fn reference(file: &Map<String, Value>) -> Map<String, Value> {
             Ok(Value::Object(map)) => map,
             _ => Map::new(),
         };
-    let multi = crate::multi_device::MultiDeviceConfig {
+    let multi = MultiDeviceConfig {
         devices: Vec::new(),
         per_device_batch_size: 0,
         global_batch_size: 0,

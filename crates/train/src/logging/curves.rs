@@ -6,7 +6,7 @@
 //! Sans font compiled into the binary (`fonts/`), so the picture looks the same on every machine
 //! and needs no system font.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -14,56 +14,27 @@ use std::time::Duration;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::history::{EpochRecord, read_history};
-use crate::run_dir::{ArtifactError, io};
+use crate::error::{CurvesError, io};
+use crate::logging::history::{EpochRecord, read_history};
 
 /// Width of `curves.png`, in pixels: three panels side by side.
 pub const WIDTH: u32 = 1500;
 /// Height of `curves.png`, in pixels.
 pub const HEIGHT: u32 = 480;
 
-const FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+const FONT: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
 const TRAIN: RGBColor = RGBColor(0x1f, 0x5f, 0xbf);
 const VALID: RGBColor = RGBColor(0xe0, 0x6c, 0x00);
 const LR: RGBColor = RGBColor(0x2a, 0x9d, 0x3f);
 const SELECTED: RGBColor = RGBColor(0x70, 0x70, 0x70);
 
-/// Why `curves.png` could not be drawn.
-#[derive(Debug, thiserror::Error)]
-pub enum CurvesError {
-    /// The history could not be read.
-    #[error(transparent)]
-    History(#[from] ArtifactError),
-    /// The history holds no epoch.
-    #[error("{}: no epoch to draw", model::quote_path(.0))]
-    Empty(PathBuf),
-    /// `--out` names the history being drawn.
-    #[error("{}: the output is the history itself (choose another --out)", model::quote_path(.0))]
-    OutIsInput(PathBuf),
-    /// A drawing took longer than its deadline (see [`redraw_within`]).
-    #[error("drawing took longer than {0:?}; left unfinished")]
-    Timeout(Duration),
-    /// An earlier drawing is still running (see [`redraw_within`]).
-    #[error("an earlier drawing still runs; skipped")]
-    Busy,
-    /// The embedded font was rejected (a broken build, not a user error).
-    #[error("the embedded font fonts/DejaVuSans.ttf is not a valid font")]
-    Font,
-    /// plotters failed to draw.
-    #[error("cannot draw the curves")]
-    Draw(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// The pixels could not be encoded as PNG.
-    #[error("cannot encode the curves as PNG")]
-    Encode(#[source] png::EncodingError),
-}
-
 fn draw_error<E: std::error::Error + Send + Sync + 'static>(error: E) -> CurvesError {
     CurvesError::Draw(Box::new(error))
 }
 
 /// Reads the history at `history` and writes its curves to `out` with the project's atomic
-/// writer ([`crate::atomic`]: replaced whole, nothing left behind when it fails). Refuses an
+/// writer (`atomic_write.rs`: replaced whole, nothing left behind when it fails). Refuses an
 /// `out` that is the history itself (compared as canonical paths, so links and `./` count).
 /// Returns the number of epochs drawn.
 pub fn redraw(history: &Path, out: &Path) -> Result<usize, CurvesError> {
@@ -80,13 +51,9 @@ pub fn redraw(history: &Path, out: &Path) -> Result<usize, CurvesError> {
         return Err(CurvesError::Empty(history.into()));
     }
     let png = render(&epochs)?;
-    crate::atomic::write(out, &png, crate::atomic::Replace::Yes).map_err(io(out))?;
+    crate::atomic_write::write(out, &png, crate::atomic_write::Replace::Yes).map_err(io(out))?;
     Ok(epochs.len())
 }
-
-/// The longest a drawing may take when a training run draws its curves: a few hundred ms is
-/// usual; anything past this is a bug, and must not keep the run from its checkpoint.
-pub const DRAW_DEADLINE: Duration = Duration::from_secs(30);
 
 /// [`redraw`] on a thread of its own, waited for at most `deadline`: a drawing that takes
 /// longer is left to finish (or not) on its own and [`CurvesError::Timeout`] returned, so that
@@ -135,14 +102,14 @@ pub fn latest_per_epoch(mut history: Vec<EpochRecord>) -> Vec<EpochRecord> {
     history
 }
 
-/// `curves.png` of `history` (epoch order), as PNG bytes of [`WIDTH`] x [`HEIGHT`].
+/// `curves.png` of `history` (epoch order), as PNG bytes of `WIDTH` x `HEIGHT`.
 pub fn render(history: &[EpochRecord]) -> Result<Vec<u8>, CurvesError> {
     register_font()?;
     let mut rgb = vec![0u8; WIDTH as usize * HEIGHT as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_error)?;
-        let selected = crate::selection::best_epoch(history).map(|r| r.epoch);
+        let selected = crate::learner::selection::best_epoch(history).map(|r| r.epoch);
 
         let line = |name, color, value: fn(&EpochRecord) -> f64| Line {
             name,
@@ -306,7 +273,7 @@ fn draw_panel(
 const AXIS_LIMIT: f64 = 1e300;
 
 /// The largest epoch number placed on the x axis as it is: far above any real run
-/// ([`crate::config::MAX_EPOCHS`]), and far enough below `u32::MAX` that plotters' tick
+/// ([`crate::limits::MAX_EPOCHS`]), and far enough below `u32::MAX` that plotters' tick
 /// arithmetic on the axis cannot overflow.
 const MAX_EPOCH_AXIS: u32 = 1 << 30;
 

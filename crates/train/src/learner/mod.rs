@@ -1,6 +1,11 @@
 //! Burn's side of a run: the `Learner` (network, optimiser, learning-rate schedule) and the
 //! `SupervisedTraining` around it (metrics, loggers, checkpointing, early stopping, renderer).
 
+pub(crate) mod classifier;
+pub(crate) mod loaders;
+pub(crate) mod schedule;
+pub(crate) mod selection;
+
 use std::sync::{Arc, Mutex, OnceLock};
 
 use burn::module::Module;
@@ -9,16 +14,14 @@ use burn::train::logger::FileMetricLogger;
 use burn::train::{ExecutionStrategy, Learner, MultiDeviceOptim, SupervisedTraining};
 use model::MnistCnn;
 
-use crate::guard::{Divergence, NonFiniteLossGuard};
-use crate::history::{Epochs, HistoryLogger};
-use crate::loaders::Loaders;
-use crate::renderer::{PlainRenderer, ProgressStyle};
-use crate::run::RunError;
-use crate::run_dir::PreparedRun;
-use crate::schedule;
-use crate::selection;
-use crate::step::Classifier;
-use crate::tracked::Metrics;
+use crate::error::RunError;
+use crate::learner::classifier::Classifier;
+use crate::learner::loaders::Loaders;
+use crate::logging::history_logger::{Epochs, HistoryLogger};
+use crate::logging::nan_stop::{Divergence, NonFiniteLossGuard};
+use crate::logging::renderer::{PlainRenderer, ProgressStyle};
+use crate::logging::tracked_metrics::Metrics;
+use crate::run::dir::PreparedRun;
 
 /// A training ready to launch, with the handles to read its outcome afterwards.
 pub struct Setup {
@@ -40,7 +43,7 @@ pub struct LearnerOptions {
     /// Further devices, with autodiff, training alongside `device` through Burn's MultiDevice
     /// strategy (empty: one device, Burn's default single-device loop).
     pub extra_devices: Vec<Device>,
-    /// Factor on each device's loss before the backward pass (see [`crate::multi_device`]).
+    /// Factor on each device's loss before the backward pass (see [`crate::config::multi_device`]).
     pub loss_scale: f32,
     /// Shards each training batch is split into (see [`Classifier::sharded_step`]).
     pub shards: usize,
