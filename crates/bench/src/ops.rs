@@ -1,5 +1,6 @@
 //! `bench --ops`: the cost of each tensor operation of one training step, on the backend's
-//! plain (non-autodiff) device, with the shapes of the default network.
+//! plain (non-autodiff) device, with the shapes of the default network (computed from its
+//! configuration by `model::shape`, as the summary and the page compute them).
 //!
 //! perf's call graphs cannot say which Burn op a kernel belongs to (the work runs on rayon's
 //! threads, not under the op that queued it), so this times the ops themselves, as Burn's
@@ -24,10 +25,9 @@ use burn::tensor::{Device, Distribution, Int, Tensor};
 use model::kernels::max_pool::{
     PoolActivation, PoolShape, max_pool_activate, max_pool_activate_backward,
 };
-use model::kernels::{
-    FusedActivation, conv2d as model_conv2d, conv2d_runs_kernel, max_pool_activate as fused_pool,
-};
-use model::{IMAGE_PIXELS, MnistCnnConfig, images_to_tensor};
+use model::kernels::{conv2d as model_conv2d, conv2d_runs_kernel, max_pool_activate as fused_pool};
+use model::shape::Shapes;
+use model::{Activation, IMAGE_PIXELS, IMAGE_SIZE, MnistCnnConfig, NUM_CLASSES, images_to_tensor};
 use serde::Serialize;
 use train::Classifier;
 
@@ -85,17 +85,35 @@ fn rows<S: Into<String>>(timed: impl IntoIterator<Item = (S, f64)>) -> Vec<OpTim
 /// finish before they return, so wall time per call is the op's cost).
 pub fn profile(device: &Device, batch: usize) -> OpProfile {
     let b = batch;
+    // Every shape from the default network's configuration (`model::shape`): sides of the
+    // image, the two convolutions' and the two pools' outputs; channels; dense widths.
+    let net = MnistCnnConfig::new();
+    let shapes = Shapes::of(&net);
+    let (c1, c2, k, hidden) = (
+        net.conv1_filters,
+        net.conv2_filters,
+        net.kernel_size,
+        net.hidden_units,
+    );
+    let (side, s1, q1, s2, q2) = (
+        IMAGE_SIZE,
+        shapes.conv1[0],
+        shapes.pool1[0],
+        shapes.conv2[0],
+        shapes.pool2[0],
+    );
+    let (flat_len, classes) = (shapes.flatten, NUM_CLASSES);
     let rand = |shape: [usize; 4]| Tensor::<4>::random(shape, Distribution::Default, device);
     let rand2 = |shape: [usize; 2]| Tensor::<2>::random(shape, Distribution::Default, device);
     let rand1 = |n: usize| Tensor::<1>::random([n], Distribution::Default, device);
     let conv = ConvOptions::new([1, 1], [0, 0], [1, 1], 1);
     let pool = MaxPoolOptions::new([2, 2]);
 
-    let x = rand([b, 1, 28, 28]);
+    let x = rand([b, 1, side, side]);
     // conv2 on the autodiff device (to time its backward) and as a plain copy.
     let ad = device.clone().autodiff();
-    let conv1_layer = Conv2dConfig::new([1, 32], [3, 3]).init(device);
-    let conv2_ad = Conv2dConfig::new([32, 64], [3, 3]).init(&ad);
+    let conv1_layer = Conv2dConfig::new([1, c1], [k, k]).init(device);
+    let conv2_ad = Conv2dConfig::new([c1, c2], [k, k]).init(&ad);
     let conv2_layer = conv2_ad.valid();
     let weights = |conv: &Conv2d| {
         let bias = conv
@@ -106,11 +124,11 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
     };
     let (w1, b1) = weights(&conv1_layer);
     let (w2, b2) = weights(&conv2_layer);
-    let (wf1, bf1) = (rand2([1600, 512]), rand1(512));
-    let (wf2, bf2) = (rand2([512, 10]), rand1(10));
+    let (wf1, bf1) = (rand2([flat_len, hidden]), rand1(hidden));
+    let (wf2, bf2) = (rand2([hidden, classes]), rand1(classes));
     let targets = Tensor::<1, Int>::from_ints(
         (0..b)
-            .map(|i| (i % 10) as i32)
+            .map(|i| (i % classes) as i32)
             .collect::<Vec<_>>()
             .as_slice(),
         device,
@@ -121,14 +139,14 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
     let patches = || {
         unfold4d(
             x.clone(),
-            [3, 3],
+            [k, k],
             UnfoldOptions::new([1, 1], [0, 0], [1, 1]),
         )
     };
-    let w1_matrix = w1.clone().reshape([1, 32, 9]);
+    let w1_matrix = w1.clone().reshape([1, c1, k * k]);
     let conv1_matmul = || {
-        (w1_matrix.clone().matmul(patches()) + b1.clone().reshape([1, 32, 1]))
-            .reshape([b, 32, 26, 26])
+        (w1_matrix.clone().matmul(patches()) + b1.clone().reshape([1, c1, 1]))
+            .reshape([b, c1, s1, s1])
     };
     let a1 = conv1_matmul();
     let (p1, i1) = max_pool2d_with_indices(a1.clone(), pool.clone());
@@ -140,9 +158,13 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
     let h = relu(linear(flat.clone(), wf1.clone(), Some(bf1.clone())));
     let logits = linear(h.clone(), wf2.clone(), Some(bf2.clone()));
     // Upstream gradients of the same shapes as the real ones.
-    let (g_logits, g_h, g_flat) = (rand2([b, 10]), rand2([b, 512]), rand2([b, 1600]));
-    let (g_a2, g_a1) = (rand([b, 64, 11, 11]), rand([b, 32, 26, 26]));
-    let g_p1 = rand([b, 32, 13, 13]);
+    let (g_logits, g_h, g_flat) = (
+        rand2([b, classes]),
+        rand2([b, hidden]),
+        rand2([b, flat_len]),
+    );
+    let (g_a2, g_a1) = (rand([b, c2, s2, s2]), rand([b, c1, s1, s1]));
+    let g_p1 = rand([b, c1, q1, q1]);
     let max_pool_backward = |x: &Tensor<4>, g: &Tensor<4>, i: &Tensor<4, Int>| {
         max_pool2d_with_indices_backward(
             x.clone(),
@@ -163,16 +185,16 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
     // those codes. The tensor wrapping around them is zero-copy.
     let host = |t: &Tensor<4>| t.to_data().try_to_vec::<f32>().expect("f32 values");
     let (a1_host, a2_host) = (host(&a1), host(&a2));
-    let (g_p1_host, g_p2_host) = (host(&g_p1), host(&g_flat.clone().reshape([b, 64, 5, 5])));
+    let (g_p1_host, g_p2_host) = (host(&g_p1), host(&g_flat.clone().reshape([b, c2, q2, q2])));
     let shape1 = PoolShape {
-        planes: b * 32,
-        height: 26,
-        width: 26,
+        planes: b * c1,
+        height: s1,
+        width: s1,
     };
     let shape2 = PoolShape {
-        planes: b * 64,
-        height: 11,
-        width: 11,
+        planes: b * c2,
+        height: s2,
+        width: s2,
     };
     let relu_act = PoolActivation::Relu;
     let fused_forward = || {
@@ -204,7 +226,7 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
 
     let mut ops = rows([
         (
-            format!("forward: conv2 32->64 @3x3, 13->11 ({conv2_label})"),
+            format!("forward: conv2 {c1}->{c2} @{k}x{k}, {q1}->{s2} ({conv2_label})"),
             conv2_forward_ms,
         ),
         (
@@ -216,7 +238,7 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
     ]);
     ops.extend(rows([
         (
-            "forward: conv1 1->32 @3x3, 28->26 (patches x weights)",
+            format!("forward: conv1 1->{c1} @{k}x{k}, {side}->{s1} (patches x weights)").as_str(),
             time(conv1_matmul),
         ),
         (
@@ -238,18 +260,18 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
             }),
         ),
         (
-            "forward: fc1 1600->512",
+            format!("forward: fc1 {flat_len}->{hidden}").as_str(),
             time(|| linear(flat.clone(), wf1.clone(), Some(bf1.clone()))),
         ),
         (
-            "forward: fc2 512->10",
+            format!("forward: fc2 {hidden}->{classes}").as_str(),
             time(|| linear(h.clone(), wf2.clone(), Some(bf2.clone()))),
         ),
         (
             "forward: dropout mask + scale",
             time(|| {
                 h.clone()
-                    * Tensor::<2>::random([b, 512], Distribution::Bernoulli(0.5), device)
+                    * Tensor::<2>::random([b, hidden], Distribution::Bernoulli(0.5), device)
                     * 2.0
             }),
         ),
@@ -293,7 +315,7 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
         (
             "(not in the step) Burn: ReLU backward x2 + max-pool backward x2",
             time(|| {
-                let g_p2 = g_flat.clone().reshape([b, 64, 5, 5]);
+                let g_p2 = g_flat.clone().reshape([b, c2, q2, q2]);
                 (
                     max_pool_backward(&a1, &relu_backward(&r1, &g_p1), &i1),
                     max_pool_backward(&a2, &relu_backward(&r2, &g_p2), &i2),
@@ -319,7 +341,7 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
             "backward: conv1 weight grad (patches matmul + batch sum)",
             time(|| {
                 g_a1.clone()
-                    .reshape([b, 32, 676])
+                    .reshape([b, c1, s1 * s1])
                     .matmul(patches().swap_dims(1, 2))
                     .sum_dim(0)
             }),
@@ -332,8 +354,8 @@ pub fn profile(device: &Device, batch: usize) -> OpProfile {
     ]));
 
     // The real thing, through autodiff, for comparison with the sum of its parts.
-    let model = Classifier::new(MnistCnnConfig::new().init(&ad), 1);
-    let images = rand([b, 1, 28, 28]).to_device(&ad);
+    let model = Classifier::new(net.init(&ad), 1);
+    let images = rand([b, 1, side, side]).to_device(&ad);
     let batch_of = || data::MnistBatch {
         images: images.clone(),
         targets: targets.clone().to_device(&ad),
@@ -453,7 +475,7 @@ pub fn forward_profile(device: &Device, batch: usize) -> OpProfile {
     let burn_conv1 = || conv2d(x.clone(), w1.clone(), b1.clone(), conv.clone());
     let a1 = conv1();
     let max_pool = burn::nn::pool::MaxPool2dConfig::new([2, 2]).init();
-    let fused = |x: &Tensor<4>| fused_pool(x.clone(), &max_pool, FusedActivation::Relu);
+    let fused = |x: &Tensor<4>| fused_pool(x.clone(), &max_pool, Activation::Relu);
     let p1 = fused(&a1);
     let conv2 = || model_conv2d(p1.clone(), &model.conv2);
     let burn_conv2 = || conv2d(p1.clone(), w2.clone(), b2.clone(), conv.clone());

@@ -235,6 +235,15 @@ impl Activation {
         }
     }
 
+    /// Whether the activation is non-decreasing (ReLU, leaky ReLU with a slope >= 0), so that
+    /// it commutes with a max: pooling first is then the lecture's activate-then-pool.
+    pub fn monotone(self) -> bool {
+        match self {
+            Self::Relu => true,
+            Self::LeakyRelu { slope } => slope >= 0.0,
+        }
+    }
+
     /// Which activation this is.
     pub fn kind(&self) -> ActivationKind {
         match self {

@@ -20,9 +20,9 @@
 //! drove its answer), which the web page reads from the server and from the WebAssembly build
 //! alike. The
 //! backend is chosen at runtime through the [`burn::tensor::Device`] passed to
-//! [`MnistCnnConfig::init`]. The feature `flex-kernels` (enabled by `infer`'s `flex` feature)
+//! [`MnistCnnConfig::init`]. The feature `flex` (enabled by `infer`'s `flex` feature)
 //! compiles in Burn's flex backend and the project's own ops on that device ([`kernels`]: a
-//! convolution and a fused pool + activation); `flex-train-kernels` (enabled by `train`'s `flex`
+//! convolution and a fused pool + activation); `autodiff` (enabled by `train`'s `flex`
 //! feature) adds their backward passes, and with them Burn's autodiff, which `infer` and `serve`
 //! do not carry. Without either (the default) the crate depends on `burn` without any backend
 //! and every device runs Burn's standard ops.
@@ -50,7 +50,7 @@ pub use config::{Activation, ActivationKind, InvalidConfig, MnistCnnConfig, Padd
 pub use input::{
     IMAGE_PIXELS, IMAGE_SIZE, MEAN, NUM_CLASSES, Pixels, STD, images_to_tensor, normalize,
 };
-pub use network::{Act, FeatureMaps, MnistCnn, Pool, Stages};
+pub use network::{MnistCnn, Pool, Stages};
 pub use occlusion::{Occlusion, occlusion_map, occlusion_map_for};
 pub use quote::{MAX_QUOTED_CHARS, quote, quote_at, quote_path};
 pub use stage_values::{StageValues, stage_values};

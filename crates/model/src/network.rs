@@ -3,10 +3,8 @@
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
-use burn::nn::{
-    Dropout, DropoutConfig, LeakyReluConfig, Linear, LinearConfig, PaddingConfig2d, Relu,
-};
-use burn::tensor::activation::{relu, softmax};
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::tensor::activation::{leaky_relu, relu, softmax};
 use burn::tensor::module::unfold4d;
 use burn::tensor::ops::{PadMode, UnfoldOptions};
 use burn::tensor::{Device, Distribution, Tensor};
@@ -32,8 +30,10 @@ pub struct MnistCnn {
     pub fc2: Linear,
     /// Applied to the hidden features while training only.
     pub dropout: Dropout,
-    /// Applied after each convolution and after `fc1`.
-    pub activation: Act,
+    /// Applied after each convolution and after `fc1`; it holds no parameters, so the
+    /// configuration's value is kept as it is (not part of the record).
+    #[module(skip)]
+    pub activation: Activation,
 }
 
 /// The configured pooling layer.
@@ -43,24 +43,6 @@ pub enum Pool {
     Max(MaxPool2d),
     /// Average pooling.
     Avg(AvgPool2d),
-}
-
-/// The configured activation layer.
-#[derive(Module, Debug)]
-pub enum Act {
-    /// ReLU.
-    Relu(Relu),
-    /// Leaky ReLU.
-    LeakyRelu(burn::nn::LeakyRelu),
-}
-
-/// Post-activation outputs of both convolutions, for visualisation.
-#[derive(Debug, Clone)]
-pub struct FeatureMaps {
-    /// `[batch, conv1_filters, 26, 26]` for the default network.
-    pub conv1: Tensor<4>,
-    /// `[batch, conv2_filters, 11, 11]` for the default network.
-    pub conv2: Tensor<4>,
 }
 
 /// Every intermediate result of one forward pass, in order: what a page that teaches the
@@ -113,12 +95,7 @@ impl MnistCnnConfig {
             fc1: LinearConfig::new(shapes.flatten, self.hidden_units).init(device),
             fc2: LinearConfig::new(self.hidden_units, crate::NUM_CLASSES).init(device),
             dropout: DropoutConfig::new(self.dropout).init(),
-            activation: match self.activation {
-                Activation::Relu => Act::Relu(Relu::new()),
-                Activation::LeakyRelu { slope } => {
-                    Act::LeakyRelu(LeakyReluConfig::new().with_negative_slope(slope).init())
-                }
-            },
+            activation: self.activation,
         }
     }
 
@@ -204,24 +181,28 @@ impl MnistCnn {
         self.layers(images, None, Ops::Portable)
     }
 
+    /// The lecture's network, shapes for the default configuration (batch first, channels
+    /// before the sides). How each layer runs fast (the project's kernels on flex, the
+    /// matrix-product conv1 for training, Burn's ops elsewhere) is behind the helpers.
     fn layers(&self, images: Tensor<4>, mask: Option<Tensor<2>>, ops: Ops) -> Tensor<2> {
+        // [B,1,28,28] -> conv1 3x3 [B,32,26,26] -> activation -> max-pool 2x2/2 [B,32,13,13]
         let x = self.pool_and_activate(self.conv1_with(images, ops), ops);
-        let x = match ops {
-            Ops::Native => self.conv2_forward(x),
-            // Exporters trace standard ops only.
-            Ops::Portable => self.conv2.forward(x),
-        };
-        let x = self.pool_and_activate(x, ops);
-        // flatten: [B, C, H, W] -> [B, C*H*W] (1600 for the default network)
-        let x = x.flatten::<2>(1, 3);
-        let x = self.activate_with(self.fc1.forward(x), ops);
-        let x = match mask {
-            // Inverted dropout, as burn's `Dropout`: scale the kept units by 1/keep while
-            // training so that inference needs no rescaling.
+        // -> conv2 3x3 [B,64,11,11] -> activation -> max-pool [B,64,5,5]
+        let x = self.pool_and_activate(self.conv2_with(x, ops), ops);
+        // -> flatten [B,1600] -> fc1 [B,512] -> activation -> dropout (training only)
+        let x = self.activate_with(self.fc1.forward(x.flatten::<2>(1, 3)), ops);
+        let x = self.apply_dropout(x, mask);
+        // -> fc2 [B,10]: the class scores (their softmax: `probabilities`)
+        self.fc2.forward(x)
+    }
+
+    /// Inverted dropout, as Burn's `Dropout`: the kept units scaled by 1/keep while training,
+    /// so that inference needs no rescaling.
+    fn apply_dropout(&self, x: Tensor<2>, mask: Option<Tensor<2>>) -> Tensor<2> {
+        match mask {
             Some(mask) => x * mask * (1.0 / (1.0 - self.dropout.prob)),
             None => x,
-        };
-        self.fc2.forward(x)
+        }
     }
 
     /// The 0/1 keep-mask `[batch, hidden_units]` that dropout applies to the hidden layer, or
@@ -240,13 +221,6 @@ impl MnistCnn {
     /// Class probabilities: the softmax of [`MnistCnn::forward`]; each row sums to 1.
     pub fn probabilities(&self, images: Tensor<4>) -> Tensor<2> {
         softmax(self.forward(images), 1)
-    }
-
-    /// The post-activation feature maps of both convolutions (before their pooling).
-    pub fn features(&self, images: Tensor<4>) -> FeatureMaps {
-        let conv1 = self.activate(self.conv1_forward(images));
-        let conv2 = self.activate(self.conv2_forward(self.pool(conv1.clone())));
-        FeatureMaps { conv1, conv2 }
     }
 
     /// Every stage of the forward pass (see [`Stages`]), in the lecture's order: activate, then
@@ -292,7 +266,15 @@ impl MnistCnn {
     /// conv2 through [`crate::kernels::conv2d`]: the project's kernel on flex, Burn's
     /// convolution elsewhere.
     fn conv2_forward(&self, x: Tensor<4>) -> Tensor<4> {
-        crate::kernels::conv2d(x, &self.conv2)
+        self.conv2_with(x, Ops::Native)
+    }
+
+    fn conv2_with(&self, x: Tensor<4>, ops: Ops) -> Tensor<4> {
+        match ops {
+            Ops::Native => crate::kernels::conv2d(x, &self.conv2),
+            // Exporters trace standard ops only.
+            Ops::Portable => self.conv2.forward(x),
+        }
     }
 
     /// The tail of a convolution block. The lecture activates, then pools; with max pooling
@@ -305,21 +287,14 @@ impl MnistCnn {
     fn pool_and_activate(&self, x: Tensor<4>, ops: Ops) -> Tensor<4> {
         match &self.pool {
             Pool::Max(pool) => match ops {
-                Ops::Native => crate::kernels::max_pool_activate(x, pool, self.fused_activation()),
+                Ops::Native => crate::kernels::max_pool_activate(x, pool, self.activation),
                 // Exporters trace standard ops only.
-                Ops::Portable if self.fused_activation().monotone() => {
+                Ops::Portable if self.activation.monotone() => {
                     self.activate_with(pool.forward(x), ops)
                 }
                 Ops::Portable => pool.forward(self.activate_with(x, ops)),
             },
             Pool::Avg(pool) => pool.forward(self.activate_with(x, ops)),
-        }
-    }
-
-    fn fused_activation(&self) -> crate::kernels::FusedActivation {
-        match &self.activation {
-            Act::Relu(_) => crate::kernels::FusedActivation::Relu,
-            Act::LeakyRelu(act) => crate::kernels::FusedActivation::LeakyRelu(act.negative_slope),
         }
     }
 
@@ -376,11 +351,11 @@ impl MnistCnn {
     }
 
     fn activate_with<const D: usize>(&self, x: Tensor<D>, ops: Ops) -> Tensor<D> {
-        match (&self.activation, ops) {
-            (Act::Relu(act), _) => act.forward(x),
-            (Act::LeakyRelu(act), Ops::Native) => act.forward(x),
-            (Act::LeakyRelu(act), Ops::Portable) => {
-                relu(x.clone()) - relu(x.neg()) * act.negative_slope
+        match (self.activation, ops) {
+            (Activation::Relu, _) => relu(x),
+            (Activation::LeakyRelu { slope }, Ops::Native) => leaky_relu(x, slope),
+            (Activation::LeakyRelu { slope }, Ops::Portable) => {
+                relu(x.clone()) - relu(x.neg()) * slope
             }
         }
     }

@@ -4,7 +4,7 @@
 //! (conv1: images need no gradient); and the wrapper's fallback for every setting the kernel
 //! does not implement. The kernel sums in another order than Burn, so values are compared
 //! relative to the largest magnitude, within 1e-5.
-#![cfg(feature = "flex-train-kernels")]
+#![cfg(feature = "autodiff")]
 #![allow(clippy::unwrap_used)]
 
 use burn::nn::PaddingConfig2d;

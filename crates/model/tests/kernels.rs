@@ -2,13 +2,13 @@
 //! gradients bit for bit, on random inputs with many ties, odd sizes, batches 1, 3 and 64, both
 //! activations; the wrapper's fallback; and the whole network's forward and gradients with the
 //! kernels against the lecture's layer order in Burn's ops, for both poolings.
-#![cfg(feature = "flex-train-kernels")]
+#![cfg(feature = "autodiff")]
 #![allow(clippy::unwrap_used)]
 
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::tensor::activation::{leaky_relu, relu};
 use burn::tensor::{Device, Distribution, Tensor};
-use model::kernels::{FusedActivation, max_pool_activate, max_pool_activate_runs_kernel};
+use model::kernels::{max_pool_activate, max_pool_activate_runs_kernel};
 use model::{Activation, MnistCnn, MnistCnnConfig, Pooling};
 
 fn device() -> Device {
@@ -34,15 +34,15 @@ fn pool() -> MaxPool2d {
     MaxPool2dConfig::new([2, 2]).init()
 }
 
-fn reference(x: Tensor<4>, act: FusedActivation) -> Tensor<4> {
+fn reference(x: Tensor<4>, act: Activation) -> Tensor<4> {
     let pooled = pool().forward(x);
     match act {
-        FusedActivation::Relu => relu(pooled),
-        FusedActivation::LeakyRelu(slope) => leaky_relu(pooled, slope),
+        Activation::Relu => relu(pooled),
+        Activation::LeakyRelu { slope } => leaky_relu(pooled, slope),
     }
 }
 
-fn fused(x: Tensor<4>, act: FusedActivation) -> Tensor<4> {
+fn fused(x: Tensor<4>, act: Activation) -> Tensor<4> {
     assert!(
         max_pool_activate_runs_kernel(&x, &pool(), act),
         "the flex kernel must apply to a 2x2 pool on flex"
@@ -50,10 +50,10 @@ fn fused(x: Tensor<4>, act: FusedActivation) -> Tensor<4> {
     max_pool_activate(x, &pool(), act)
 }
 
-const ACTIVATIONS: [FusedActivation; 3] = [
-    FusedActivation::Relu,
-    FusedActivation::LeakyRelu(0.01),
-    FusedActivation::LeakyRelu(0.3),
+const ACTIVATIONS: [Activation; 3] = [
+    Activation::Relu,
+    Activation::LeakyRelu { slope: 0.01 },
+    Activation::LeakyRelu { slope: 0.3 },
 ];
 
 const SHAPES: [[usize; 4]; 6] = [
@@ -82,7 +82,7 @@ fn forward_equals_burns_pool_then_activation() {
 #[test]
 fn odd_sides_floor_like_ceil_mode_false() {
     let device = device();
-    let out = fused(tied_input([2, 3, 11, 13], &device), FusedActivation::Relu);
+    let out = fused(tied_input([2, 3, 11, 13], &device), Activation::Relu);
     assert_eq!(out.dims(), [2, 3, 5, 6]);
 }
 
@@ -99,7 +99,7 @@ fn gradients_equal_burns_on_ties_zeros_and_odd_sizes() {
                 Distribution::Normal(0.0, 1.0),
                 &device,
             );
-            let grad_of = |f: fn(Tensor<4>, FusedActivation) -> Tensor<4>| {
+            let grad_of = |f: fn(Tensor<4>, Activation) -> Tensor<4>| {
                 let x = Tensor::<4>::from_data(x.to_data(), &device).require_grad();
                 let out = f(x.clone(), act);
                 let grads = (out * weights.clone()).sum().backward();
@@ -118,8 +118,8 @@ fn gradients_flow_through_the_kernel_into_earlier_layers() {
     // The op sits between two tracked ops: the gradient must reach the leaf through it.
     let device = device().autodiff();
     let x = tied_input([3, 4, 6, 6], &device).require_grad();
-    let ours = fused(x.clone().mul_scalar(3.0), FusedActivation::Relu).sum();
-    let theirs = reference(x.clone().mul_scalar(3.0), FusedActivation::Relu).sum();
+    let ours = fused(x.clone().mul_scalar(3.0), Activation::Relu).sum();
+    let theirs = reference(x.clone().mul_scalar(3.0), Activation::Relu).sum();
     let ours = values(x.grad(&ours.backward()).unwrap());
     let theirs = values(x.grad(&theirs.backward()).unwrap());
     assert_eq!(ours, theirs);
@@ -130,8 +130,8 @@ fn untracked_input_on_an_autodiff_device_runs_the_kernel() {
     let device = device().autodiff();
     let x = tied_input([3, 8, 10, 10], &device);
     assert_eq!(
-        values(fused(x.clone(), FusedActivation::LeakyRelu(0.01))),
-        values(reference(x, FusedActivation::LeakyRelu(0.01)))
+        values(fused(x.clone(), Activation::LeakyRelu { slope: 0.01 })),
+        values(reference(x, Activation::LeakyRelu { slope: 0.01 }))
     );
 }
 
@@ -146,7 +146,7 @@ fn the_wrapper_runs_burns_ops_where_the_kernel_does_not_apply() {
         MaxPool2dConfig::new([2, 2]).with_dilation([2, 2]).init(),
     ];
     for pool in other_pools {
-        let act = FusedActivation::Relu;
+        let act = Activation::Relu;
         assert!(!max_pool_activate_runs_kernel(&x, &pool, act));
         assert_eq!(
             values(max_pool_activate(x.clone(), &pool, act)),
@@ -154,7 +154,7 @@ fn the_wrapper_runs_burns_ops_where_the_kernel_does_not_apply() {
         );
     }
     // A negative slope does not commute with the max: the lecture's order, activate then pool.
-    let act = FusedActivation::LeakyRelu(-0.5);
+    let act = Activation::LeakyRelu { slope: -0.5 };
     assert!(!max_pool_activate_runs_kernel(&x, &pool(), act));
     let lecture = pool().forward(leaky_relu(x.clone(), -0.5));
     // (On this input the order matters, so the check above can fail.)
@@ -165,7 +165,7 @@ fn the_wrapper_runs_burns_ops_where_the_kernel_does_not_apply() {
     assert!(!max_pool_activate_runs_kernel(
         &thin,
         &pool(),
-        FusedActivation::Relu
+        Activation::Relu
     ));
 }
 
@@ -255,6 +255,6 @@ fn the_network_with_kernels_is_the_lectures_function_in_value_and_gradient() {
     assert!(max_pool_activate_runs_kernel(
         &probe,
         &pool(),
-        FusedActivation::Relu
+        Activation::Relu
     ));
 }

@@ -29,7 +29,7 @@ mod run;
 
 pub use config::multi_device::MultiDeviceConfig;
 pub use config::optimizer::{OptimizerConfig, OptimizerKind};
-pub use config::{LrSchedule, TrainingConfig};
+pub use config::{DeviceSplit, LrSchedule, TrainingConfig};
 pub use devices::backend::{COMPILED_BACKENDS, SelectedDevice, default_shards, select};
 pub use devices::list::{DeviceList, DeviceSpec};
 pub use devices::names::{Backend, DeviceChoice};
@@ -37,7 +37,7 @@ pub use error::{
     ArtifactError, ConfigError, CurvesError, DeviceError, DeviceListError, InitError, RunError,
 };
 pub use learner::classifier::Classifier;
-pub use learner::schedule::{expected_lr, steps_per_epoch, warmup_steps};
+pub use learner::schedule::{expected_lr, warmup_steps};
 pub use learner::selection::{best_epoch, load_checkpoint};
 pub use limits::{
     DRAW_DEADLINE, MAX_ADDRESS_LEN, MAX_BATCH_ACTIVATIONS, MAX_BATCH_SIZE, MAX_CONFIG_BYTES,

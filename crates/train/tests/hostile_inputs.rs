@@ -9,33 +9,18 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 use burn::config::Config;
+use test_support::copy_dir;
 use train::TrainingConfig;
 use train::{read_history, write_history};
 
 /// Runs the binary `exe` with `args`, killing it if it runs past `limit` (a hang fails the
 /// test).
 fn run(exe: &str, args: &[&std::ffi::OsStr], limit: Duration) -> Output {
-    let mut child = Command::new(exe)
-        .args(args)
-        .env_remove("MNIST_DIR")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            child.kill().unwrap();
-            let _ = child.wait();
-            panic!("{exe} {args:?} ran past {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().unwrap()
+    test_support::output_within(Command::new(exe).args(args).env_remove("MNIST_DIR"), limit)
 }
 
 fn train(args: &[&str]) -> Output {
@@ -255,19 +240,6 @@ fn trained() -> Trained {
         root,
         data,
         run,
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 

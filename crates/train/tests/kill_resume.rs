@@ -87,22 +87,7 @@ impl Fixture {
     }
 
     fn resume(&self, run: &Path) -> Output {
-        let mut child = self
-            .command(run)
-            .arg("--resume")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let start = Instant::now();
-        while child.try_wait().unwrap().is_none() {
-            if start.elapsed() > RUN_LIMIT {
-                child.kill().unwrap();
-                panic!("--resume of {} did not finish", run.display());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        child.wait_with_output().unwrap()
+        test_support::output_within(self.command(run).arg("--resume"), RUN_LIMIT)
     }
 }
 

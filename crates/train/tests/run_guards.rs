@@ -11,27 +11,18 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use burn::config::Config;
+use test_support::copy_dir;
 use train::TrainingConfig;
 use train::{read_history, write_history};
 
 /// Runs `train` with `args`, killing it if it runs past `limit` (a hang fails the test).
 fn train(args: &[&str], limit: Duration) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_train"))
-        .args(args)
-        .env_remove("MNIST_DIR")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            child.kill().unwrap();
-            panic!("train {args:?} ran past {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().unwrap()
+    test_support::output_within(
+        Command::new(env!("CARGO_BIN_EXE_train"))
+            .args(args)
+            .env_remove("MNIST_DIR"),
+        limit,
+    )
 }
 
 /// Fails with exit code 1, one line on stderr containing each of `needles`, no panic.
@@ -178,19 +169,6 @@ impl Trained {
         args.extend_from_slice(extra);
         let out = train(&args, Duration::from_secs(300));
         (copy, out)
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 

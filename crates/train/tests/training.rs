@@ -193,7 +193,7 @@ fn the_warmup_is_saved_followed_and_resumed() {
     let _serial = serial();
     // 320 training images in batches of 32: 10 steps an epoch, 30 in all, 15 of warm-up.
     let config = common::small_config().with_warmup_epochs(Some(1.5));
-    let steps = train::steps_per_epoch(400 - 80, 32, 1);
+    let steps = config.device_split(1).unwrap().steps_per_epoch(400 - 80);
     assert_eq!(train::warmup_steps(&config, steps), 15);
     let dir = tempfile::tempdir().unwrap();
     fresh_run(&config, dir.path()).unwrap();

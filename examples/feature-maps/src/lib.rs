@@ -21,7 +21,7 @@ pub struct Rendered {
 /// Renders the filters of `net` and the feature maps of `digit` (28x28, MNIST convention).
 pub fn render(net: &MnistCnn, digit: &Pixels) -> Rendered {
     let device = net.conv1.weight.val().device();
-    let maps = net.features(images_to_tensor(std::slice::from_ref(digit), &device));
+    let maps = net.stages(images_to_tensor(std::slice::from_ref(digit), &device));
     let filters = net.conv1.weight.val(); // [32, 1, 3, 3]
     Rendered {
         filters: grid(filters.squeeze_dim::<3>(1), 8, 16),

@@ -2,28 +2,17 @@
 //! a bad flag refused with one line.
 #![allow(clippy::unwrap_used)]
 
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 /// A remote connection that hangs must fail the test, not hold the test run.
 const LIMIT: Duration = Duration::from_secs(300);
 
 fn run(args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_remote-devices"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > LIMIT {
-            child.kill().unwrap();
-            panic!("remote-devices {args:?} ran over {LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    child.wait_with_output().unwrap()
+    test_support::output_within(
+        Command::new(env!("CARGO_BIN_EXE_remote-devices")).args(args),
+        LIMIT,
+    )
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! it needs the `infer` binary, which not every test target has).
 #![allow(dead_code)]
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 /// What the `infer` process may use, peak, on any of these inputs. Loading the model and
@@ -22,35 +22,23 @@ pub const DEADLINE: Duration = Duration::from_secs(60);
 /// sampled from `/proc/<pid>/status` (VmHWM, the kernel's own high-water mark) until it exits
 /// (0 when it exited before the first sample).
 pub fn infer_measured(args: &[&std::ffi::OsStr]) -> (Output, u64) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_infer"))
-        .args(args)
-        .env_remove("MNIST_DIR")
-        .env_remove("MNIST_CNN_MODEL")
-        .env("BURN_DEVICE", "flex")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status_file = format!("/proc/{}/status", child.id());
     let mut peak = 0;
-    let deadline = std::time::Instant::now() + DEADLINE;
-    while child.try_wait().unwrap().is_none() {
-        if let Some(kb) = std::fs::read_to_string(&status_file)
-            .ok()
-            .and_then(|status| vm_hwm_kb(&status))
-        {
-            peak = peak.max(kb * 1024);
-        }
-        if std::time::Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!(
-                "infer {args:?} still runs after {DEADLINE:?}, at {:.1} MiB",
-                mib(peak)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let output = child.wait_with_output().unwrap();
+    let output = test_support::output_sampled_within(
+        Command::new(env!("CARGO_BIN_EXE_infer"))
+            .args(args)
+            .env_remove("MNIST_DIR")
+            .env_remove("MNIST_CNN_MODEL")
+            .env("BURN_DEVICE", "flex"),
+        DEADLINE,
+        |pid| {
+            if let Some(kb) = std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .ok()
+                .and_then(|status| vm_hwm_kb(&status))
+            {
+                peak = peak.max(kb * 1024);
+            }
+        },
+    );
     (output, peak)
 }
 

@@ -1,5 +1,5 @@
 //! The project's kernels as ops of the flex device, through Burn's backend extension: each
-//! forward on `Flex` (inference, feature `flex-kernels`), and with feature `flex-train-kernels`
+//! forward on `Flex` (inference, feature `flex`), and with feature `autodiff`
 //! on `Autodiff<Flex>` the same forward plus the op's own backward (`autodiff` module below).
 
 use burn::backend::flex::FlexTensor;
@@ -14,7 +14,7 @@ use super::max_pool::{PoolActivation, PoolShape, max_pool_activate};
 /// The project's own ops. Listed backends: flex, and autodiff over flex where the backward
 /// passes are compiled in; calling them on any other device panics, so [`super`]'s wrappers
 /// check the device first.
-#[backend_extension(Flex, Autodiff: cfg(feature = "flex-train-kernels"))]
+#[backend_extension(Flex, Autodiff: cfg(feature = "autodiff"))]
 pub trait FlexKernels: Backend {
     /// `act(max_pool2d(x, 2x2, stride 2))` on a `[batch, channels, height, width]` `f32` tensor
     /// (see [`super::max_pool`] for the exact semantics).
@@ -79,7 +79,7 @@ fn pool_forward(
 /// What a convolution's forward leaves for its backward (read only where the backward is
 /// compiled in).
 #[derive(Clone, Debug)]
-#[cfg_attr(not(feature = "flex-train-kernels"), allow(dead_code))]
+#[cfg_attr(not(feature = "autodiff"), allow(dead_code))]
 struct ConvForward {
     out: FlexTensor,
     shape: ConvShape,
@@ -126,7 +126,7 @@ impl FlexKernels for Flex {
 }
 
 /// The backward passes, on `Autodiff<Flex>`.
-#[cfg(feature = "flex-train-kernels")]
+#[cfg(feature = "autodiff")]
 mod autodiff {
     use std::sync::Arc;
 

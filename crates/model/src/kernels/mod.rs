@@ -12,42 +12,34 @@
 //! Calling a backend extension on a backend it does not list panics, so the wgpu, ndarray and
 //! graph-capture devices must never reach the dispatch: they see only standard ops.
 //!
-//! Features: `flex-kernels` compiles the forwards, for the plain flex device (inference:
-//! `infer`, `serve`); `flex-train-kernels` adds their backward passes on `Autodiff<Flex>`
+//! Features: `flex` compiles the forwards, for the plain flex device (inference:
+//! `infer`, `serve`); `autodiff` adds their backward passes on `Autodiff<Flex>`
 //! (training), and with it the autodiff backend, which inference crates must not carry. Without
-//! `flex-train-kernels` the wrappers decline on autodiff devices; without `flex-kernels` they
+//! `autodiff` the wrappers decline on autodiff devices; without `flex` they
 //! always decline.
 
-#[cfg(feature = "flex-kernels")]
+#[cfg(feature = "flex")]
 pub mod conv;
-#[cfg(feature = "flex-kernels")]
+#[cfg(feature = "flex")]
 mod flex;
-#[cfg(feature = "flex-kernels")]
+#[cfg(feature = "flex")]
 pub mod max_pool;
 
-#[cfg(feature = "flex-kernels")]
+#[cfg(feature = "flex")]
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::MaxPool2d;
 use burn::tensor::Tensor;
 use burn::tensor::activation::{leaky_relu, relu};
 
-/// The activation that follows a pool, as the fused kernel sees it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum FusedActivation {
-    /// ReLU.
-    Relu,
-    /// Leaky ReLU with this negative slope (Burn's `f64`; the flex kernel rounds it to `f32`
-    /// as Burn's own leaky ReLU does).
-    LeakyRelu(f64),
-}
+use crate::Activation;
 
 /// `act(pool(x))` for a max pool followed by an activation: through the fused flex kernel
 /// where [`max_pool_activate_runs_kernel`] says it applies, else through Burn's standard ops in
 /// the cheapest order that is still the lecture's function (pool first where the activation
 /// commutes with the max, activate first where it does not).
-pub fn max_pool_activate(x: Tensor<4>, pool: &MaxPool2d, act: FusedActivation) -> Tensor<4> {
-    #[cfg(feature = "flex-kernels")]
+pub fn max_pool_activate(x: Tensor<4>, pool: &MaxPool2d, act: Activation) -> Tensor<4> {
+    #[cfg(feature = "flex")]
     if let Some(kernel_act) = kernel_activation(&x, pool, act) {
         use burn::backend::Dispatch;
         use flex::FlexKernels;
@@ -55,8 +47,8 @@ pub fn max_pool_activate(x: Tensor<4>, pool: &MaxPool2d, act: FusedActivation) -
         return Tensor::from_dispatch(out);
     }
     let activate = |x: Tensor<4>| match act {
-        FusedActivation::Relu => relu(x),
-        FusedActivation::LeakyRelu(slope) => leaky_relu(x, slope),
+        Activation::Relu => relu(x),
+        Activation::LeakyRelu { slope } => leaky_relu(x, slope),
     };
     if act.monotone() {
         activate(pool.forward(x))
@@ -70,48 +62,34 @@ pub fn max_pool_activate(x: Tensor<4>, pool: &MaxPool2d, act: FusedActivation) -
 /// [`runs_on_kernel_device`]), followed by a non-decreasing activation (ReLU, or leaky ReLU with a
 /// non-negative slope: only those commute with the max, so that pooling first is the lecture's
 /// function).
-/// Always false without the `flex-kernels` feature.
-pub fn max_pool_activate_runs_kernel(
-    x: &Tensor<4>,
-    pool: &MaxPool2d,
-    act: FusedActivation,
-) -> bool {
-    #[cfg(feature = "flex-kernels")]
+/// Always false without the `flex` feature.
+pub fn max_pool_activate_runs_kernel(x: &Tensor<4>, pool: &MaxPool2d, act: Activation) -> bool {
+    #[cfg(feature = "flex")]
     return kernel_activation(x, pool, act).is_some();
-    #[cfg(not(feature = "flex-kernels"))]
+    #[cfg(not(feature = "flex"))]
     {
         let _ = (x, pool, act);
         false
     }
 }
 
-impl FusedActivation {
-    /// Whether the activation is non-decreasing, so that it commutes with a max.
-    pub fn monotone(self) -> bool {
-        match self {
-            Self::Relu => true,
-            Self::LeakyRelu(slope) => slope >= 0.0,
-        }
-    }
-}
-
 /// The kernel's activation where the kernel applies (see [`max_pool_activate_runs_kernel`]).
-#[cfg(feature = "flex-kernels")]
+#[cfg(feature = "flex")]
 fn kernel_activation(
     x: &Tensor<4>,
     pool: &MaxPool2d,
-    act: FusedActivation,
+    act: Activation,
 ) -> Option<max_pool::PoolActivation> {
     let act = flex_activation(act)?;
     (is_plain_2x2_pool(pool) && fits_flex_kernel(x)).then_some(act)
 }
 
 /// The kernel's activation, `None` for one that does not commute with a max.
-#[cfg(feature = "flex-kernels")]
-fn flex_activation(act: FusedActivation) -> Option<max_pool::PoolActivation> {
+#[cfg(feature = "flex")]
+fn flex_activation(act: Activation) -> Option<max_pool::PoolActivation> {
     let act = match act {
-        FusedActivation::Relu => max_pool::PoolActivation::Relu,
-        FusedActivation::LeakyRelu(slope) => max_pool::PoolActivation::LeakyRelu {
+        Activation::Relu => max_pool::PoolActivation::Relu,
+        Activation::LeakyRelu { slope } => max_pool::PoolActivation::LeakyRelu {
             slope: slope as f32,
         },
     };
@@ -120,7 +98,7 @@ fn flex_activation(act: FusedActivation) -> Option<max_pool::PoolActivation> {
 
 /// The only pooling the kernel implements: window 2x2, stride 2, no padding, no dilation,
 /// floor mode.
-#[cfg(feature = "flex-kernels")]
+#[cfg(feature = "flex")]
 fn is_plain_2x2_pool(pool: &MaxPool2d) -> bool {
     pool.kernel_size == [2, 2]
         && pool.stride == [2, 2]
@@ -129,7 +107,7 @@ fn is_plain_2x2_pool(pool: &MaxPool2d) -> bool {
         && unpadded(&pool.padding)
 }
 
-#[cfg(feature = "flex-kernels")]
+#[cfg(feature = "flex")]
 fn unpadded(padding: &PaddingConfig2d) -> bool {
     match padding {
         PaddingConfig2d::Valid => true,
@@ -139,17 +117,17 @@ fn unpadded(padding: &PaddingConfig2d) -> bool {
 }
 
 /// `x` is an `f32` tensor at least 2x2 on a device the kernels are compiled for.
-#[cfg(feature = "flex-kernels")]
+#[cfg(feature = "flex")]
 fn fits_flex_kernel(x: &Tensor<4>) -> bool {
     let [_, _, height, width] = x.dims();
     runs_on_kernel_device(x) && height >= 2 && width >= 2
 }
 
 /// Whether `x` is an `f32` tensor on a device the kernels are compiled for: the plain flex
-/// device, and `Autodiff<Flex>` with feature `flex-train-kernels`. Always false without
-/// `flex-kernels`.
+/// device, and `Autodiff<Flex>` with feature `autodiff`. Always false without
+/// `flex`.
 pub fn runs_on_kernel_device<const D: usize>(x: &Tensor<D>) -> bool {
-    #[cfg(feature = "flex-kernels")]
+    #[cfg(feature = "flex")]
     {
         use burn::backend::DispatchDevice;
         let device = x.device();
@@ -157,10 +135,10 @@ pub fn runs_on_kernel_device<const D: usize>(x: &Tensor<D>) -> bool {
             device.clone().inner().as_dispatch(),
             DispatchDevice::Flex(_)
         );
-        let autodiff_ok = cfg!(feature = "flex-train-kernels") || !device.is_autodiff();
+        let autodiff_ok = cfg!(feature = "autodiff") || !device.is_autodiff();
         on_flex && autodiff_ok && x.dtype() == burn::tensor::DType::F32
     }
-    #[cfg(not(feature = "flex-kernels"))]
+    #[cfg(not(feature = "flex"))]
     {
         let _ = x;
         false
@@ -171,7 +149,7 @@ pub fn runs_on_kernel_device<const D: usize>(x: &Tensor<D>) -> bool {
 /// [`conv2d_runs_kernel`] says it applies, else Burn's `Conv2d::forward`. The same function up to
 /// float rounding (the sums run in another order).
 pub fn conv2d(x: Tensor<4>, conv: &Conv2d) -> Tensor<4> {
-    #[cfg(feature = "flex-kernels")]
+    #[cfg(feature = "flex")]
     if conv2d_runs_kernel(&x, conv)
         && let Some(bias) = &conv.bias
     {
@@ -190,9 +168,9 @@ pub fn conv2d(x: Tensor<4>, conv: &Conv2d) -> Tensor<4> {
 /// Whether [`conv2d`] runs the flex kernel: stride 1, no padding, no dilation, one group, a
 /// bias, `f32` weights, an `f32` input on a kernel device (see [`runs_on_kernel_device`]) with
 /// the layer's channel count and at least the window's size. Always false without the
-/// `flex-kernels` feature.
+/// `flex` feature.
 pub fn conv2d_runs_kernel(x: &Tensor<4>, conv: &Conv2d) -> bool {
-    #[cfg(feature = "flex-kernels")]
+    #[cfg(feature = "flex")]
     {
         let [_, channels, height, width] = x.dims();
         let weight = conv.weight.val();
@@ -208,7 +186,7 @@ pub fn conv2d_runs_kernel(x: &Tensor<4>, conv: &Conv2d) -> bool {
             && width >= kernel_width
             && runs_on_kernel_device(x)
     }
-    #[cfg(not(feature = "flex-kernels"))]
+    #[cfg(not(feature = "flex"))]
     {
         let _ = (x, conv);
         false

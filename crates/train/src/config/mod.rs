@@ -172,22 +172,61 @@ impl TrainingConfig {
         Ok(())
     }
 
-    /// How the training loader and step are set for `devices` devices: the per-device batch
-    /// size and the loss scale, after checking `multi_device` agrees with the device count.
-    /// The one place a run's per-device batch comes from.
-    pub fn device_split(&self, devices: usize) -> Result<(usize, f32), ConfigError> {
+    /// How this run's batch is spread over `devices` devices, after checking that
+    /// `multi_device` agrees with the device count. The one place a run's per-device batch
+    /// comes from: the loaders, the schedule's length, the step's loss scale and the schedule's
+    /// overflow check all read the result.
+    pub fn device_split(&self, devices: usize) -> Result<DeviceSplit, ConfigError> {
         match (&self.multi_device, devices) {
-            (None, 1) => Ok((self.batch_size, 1.0)),
+            (None, 1) => Ok(DeviceSplit {
+                devices: 1,
+                device_batch: self.batch_size,
+                loss_scale: 1.0,
+            }),
             (Some(multi), n) if multi.devices.len() == n => {
                 multi.validate(self.batch_size, self.lr)?;
-                // 1/n with n <= MAX_DEVICES: exact enough in f32.
-                Ok((multi.per_device_batch_size, multi.loss_scale as f32))
+                Ok(DeviceSplit {
+                    devices: n,
+                    device_batch: multi.per_device_batch_size,
+                    // 1/n with n <= MAX_DEVICES: exact enough in f32.
+                    loss_scale: multi.loss_scale as f32,
+                })
             }
             (multi, n) => Err(ConfigError::Invalid(format!(
                 "the run has {n} device(s) but its configuration's multi_device lists {}",
                 multi.as_ref().map_or(1, |m| m.devices.len())
             ))),
         }
+    }
+}
+
+/// A run's batch spread over its devices ([`TrainingConfig::device_split`]): each of `devices`
+/// devices takes `device_batch` images per optimiser step (`batch_size / devices`; the whole
+/// batch on one device) and scales its loss by `loss_scale` (`1 / devices`) before the backward
+/// pass, so that Burn's sum of the devices' gradients is the global batch's mean gradient (see
+/// `config/multi_device.rs`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DeviceSplit {
+    /// Devices the run trains on.
+    pub devices: usize,
+    /// Images each device takes per optimiser step.
+    pub device_batch: usize,
+    /// Factor on each device's loss before its backward pass.
+    pub loss_scale: f32,
+}
+
+impl DeviceSplit {
+    /// Optimiser steps in one epoch of `train_len` training images: the schedule's length per
+    /// epoch.
+    ///
+    /// Burn's multi-device strategy splits the training loader into one contiguous part per
+    /// device (`len / devices` items each, the last one taking the remainder) and makes one
+    /// optimiser step per round in which any part still yields a batch: an epoch is as many
+    /// steps as the largest part has batches. On one device this is `ceil(len / batch)`.
+    pub fn steps_per_epoch(&self, train_len: usize) -> usize {
+        let devices = self.devices.max(1);
+        let largest_part = train_len - (devices - 1) * (train_len / devices);
+        largest_part.div_ceil(self.device_batch.max(1))
     }
 }
 
@@ -415,7 +454,8 @@ mod multi_device_tests {
         assert_eq!(multi.loss_scale, 0.5);
         assert_eq!(multi.effective_lr, config.lr);
         let config = config.with_multi_device(Some(multi));
-        assert_eq!(config.device_split(2).unwrap(), (32, 0.5));
+        let split = config.device_split(2).unwrap();
+        assert_eq!((split.device_batch, split.loss_scale), (32, 0.5));
         assert!(config.validate().is_ok());
     }
 
@@ -434,7 +474,11 @@ mod multi_device_tests {
             stale.validate().is_err(),
             "left over from another batch size"
         );
-        assert_eq!(config.device_split(1).unwrap(), (64, 1.0));
+        let split = config.device_split(1).unwrap();
+        assert_eq!(
+            (split.devices, split.device_batch, split.loss_scale),
+            (1, 64, 1.0)
+        );
     }
 
     #[test]
@@ -447,5 +491,20 @@ mod multi_device_tests {
         std::fs::write(&path, json.to_string()).unwrap();
         use burn::config::Config;
         assert_eq!(TrainingConfig::load(&path).unwrap(), config);
+    }
+
+    #[test]
+    fn an_epoch_has_as_many_steps_as_the_largest_device_part() {
+        let split = |devices, device_batch| DeviceSplit {
+            devices,
+            device_batch,
+            loss_scale: 1.0 / devices as f32,
+        };
+        assert_eq!(split(1, 64).steps_per_epoch(55_000), 860);
+        assert_eq!(split(2, 32).steps_per_epoch(55_000), 860);
+        // Three parts of 18,333, 18,333 and 18,334 images in batches of 21: the last part
+        // needs 874 batches, where 55,000 / 63 would say 873.
+        assert_eq!(split(3, 21).steps_per_epoch(55_000), 874);
+        assert_eq!(split(1, 4).steps_per_epoch(10), 3);
     }
 }

@@ -25,12 +25,18 @@ pub struct Loaders {
 
 impl Loaders {
     /// Splits `train_set` into training and validation by `config.valid_size` and
-    /// `config.seed`, and builds a loader for each.
-    pub fn new(config: &TrainingConfig, train_set: &MnistSet) -> Result<Self, DataError> {
+    /// `config.seed`, and builds a loader for each, of batches of `device_batch` images (on
+    /// several devices Burn splits the training loader, one part per device, each giving
+    /// batches of this size: [`crate::config::DeviceSplit`]).
+    pub fn new(
+        config: &TrainingConfig,
+        device_batch: usize,
+        train_set: &MnistSet,
+    ) -> Result<Self, DataError> {
         let (train_split, valid_split) = train_set.split(config.valid_size, config.seed)?;
         let train_len = train_split.len();
         let builder = DataLoaderBuilder::new(MnistBatcher)
-            .batch_size(config.batch_size)
+            .batch_size(device_batch)
             .shuffle(config.seed)
             .num_workers(config.workers);
         let train = if config.augment {
@@ -42,7 +48,7 @@ impl Loaders {
             builder.build(train_split)
         };
         let valid = DataLoaderBuilder::new(MnistBatcher)
-            .batch_size(config.batch_size.max(MIN_VALID_BATCH))
+            .batch_size(device_batch.max(MIN_VALID_BATCH))
             .num_workers(config.workers)
             .build(valid_split);
         Ok(Self {
@@ -50,10 +56,5 @@ impl Loaders {
             valid,
             train_len,
         })
-    }
-
-    /// Optimiser steps per epoch.
-    pub fn steps_per_epoch(&self, batch_size: usize) -> usize {
-        self.train_len.div_ceil(batch_size)
     }
 }

@@ -14,6 +14,7 @@ use burn::train::logger::FileMetricLogger;
 use burn::train::{ExecutionStrategy, Learner, MultiDeviceOptim, SupervisedTraining};
 use model::MnistCnn;
 
+use crate::config::DeviceSplit;
 use crate::error::RunError;
 use crate::learner::classifier::Classifier;
 use crate::learner::loaders::Loaders;
@@ -43,8 +44,9 @@ pub struct LearnerOptions {
     /// Further devices, with autodiff, training alongside `device` through Burn's MultiDevice
     /// strategy (empty: one device, Burn's default single-device loop).
     pub extra_devices: Vec<Device>,
-    /// Factor on each device's loss before the backward pass (see [`crate::config::multi_device`]).
-    pub loss_scale: f32,
+    /// The run's batch over its devices: the loss scale of each device's step and the
+    /// schedule's length come from it, as the loaders' batch did.
+    pub split: DeviceSplit,
     /// Shards each training batch is split into (see [`Classifier::sharded_step`]).
     pub shards: usize,
     /// Progress display.
@@ -71,10 +73,9 @@ pub fn setup(
             .try_load_record(initial.clone().into_record())
             .map_err(RunError::InitialWeights)?;
     }
-    let classifier = Classifier::new(net, options.shards).with_loss_scale(options.loss_scale);
-    // The loaders hold the per-device batch; an epoch is counted as Burn's loop takes it.
-    let devices = 1 + options.extra_devices.len();
-    let steps = schedule::steps_per_epoch(loaders.train_len, config.batch_size / devices, devices);
+    let classifier = Classifier::new(net, options.shards).with_loss_scale(options.split.loss_scale);
+    // An epoch counted as Burn's loop takes it, from the split the loaders were built with.
+    let steps = options.split.steps_per_epoch(loaders.train_len);
     let scheduler = schedule::lr_scheduler(config, steps)?;
     let learner = Learner::new(classifier, config.optimizer.init(), scheduler);
 
@@ -120,4 +121,83 @@ pub fn setup(
         epochs,
         divergence,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use burn::lr_scheduler::LrSchedulerRecord;
+    use burn::tensor::Device;
+    use model::MnistCnnConfig;
+
+    use crate::config::multi_device::MultiDeviceConfig;
+    use crate::config::{LrSchedule, TrainingConfig};
+    use crate::devices::backend::SelectedDevice;
+    use crate::devices::names::Backend;
+    use crate::learner::schedule::lr_scheduler;
+    use crate::logging::renderer::ProgressStyle;
+    use crate::run::dir::RunDir;
+    use crate::run::{RunOptions, train_on};
+
+    /// The schedule is as long as the steps Burn's multi-device loop takes: after two epochs on
+    /// three devices, the checkpoint's scheduler is where a fresh schedule is after two epochs
+    /// of `DeviceSplit::steps_per_epoch` steps. 101 training images over three devices are
+    /// parts of 33, 33 and 35 images; at 34 a device, the third part takes 2 rounds, where
+    /// 101 / 102 would say 1.
+    #[test]
+    fn the_schedule_is_as_long_as_a_multi_device_epoch() {
+        let names = vec!["cpu".to_string(); 3];
+        let config = TrainingConfig::new(
+            MnistCnnConfig::new()
+                .with_conv1_filters(2)
+                .with_conv2_filters(4)
+                .with_hidden_units(8),
+        )
+        .with_epochs(2)
+        .with_batch_size(102)
+        .with_valid_size(32)
+        .with_lr_schedule(LrSchedule::Cosine)
+        .with_warmup_epochs(Some(1.0));
+        let multi = MultiDeviceConfig::new(names, config.batch_size, config.lr).unwrap();
+        let config = config.with_multi_device(Some(multi));
+        let split = config.device_split(3).unwrap();
+        let steps = split.steps_per_epoch(101);
+        assert_eq!((split.device_batch, steps), (34, 2));
+        assert_ne!(
+            steps,
+            101usize.div_ceil(config.batch_size),
+            "the data must tell them apart"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir::new(dir.path()).prepare(&config, false).unwrap();
+        let flex = || SelectedDevice {
+            device: Device::flex(),
+            backend: Backend::Flex,
+        };
+        let options = RunOptions {
+            device: flex(),
+            progress: ProgressStyle::Plain(Duration::from_secs(3600)),
+            shards: None,
+            extra_devices: vec![flex(), flex()],
+        };
+        train_on(run, &data::synthetic::mnist(101 + 32, 10), &options).unwrap();
+
+        let saved = RunDir::new(dir.path()).checkpoint_file("scheduler", 2);
+        let saved = format!("{:?}", LrSchedulerRecord::load(&saved).unwrap());
+        let after = |steps: usize| {
+            let mut scheduler = lr_scheduler(&config, steps).unwrap();
+            for _ in 0..steps * config.epochs {
+                scheduler.step();
+            }
+            format!("{:?}", scheduler.to_record())
+        };
+        assert_eq!(saved, after(steps), "Burn took another number of steps");
+        assert_ne!(
+            saved,
+            after(1),
+            "the records must tell the step counts apart"
+        );
+    }
 }

@@ -9,7 +9,7 @@
 //! * step `k >= W`: cosine, `lr * (1 + cos(pi * (k - W) / (T - W))) / 2`, or constant `lr`.
 //!
 //! The ramp's next value would be `lr` itself, which is where the cosine starts: no jump. Steps
-//! are optimiser steps, counted as Burn's epoch loop takes them ([`steps_per_epoch`]).
+//! are optimiser steps, counted as Burn's epoch loop takes them (`DeviceSplit::steps_per_epoch` in `config/mod.rs`).
 
 use burn::lr_scheduler::LrSchedulerConfig;
 use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
@@ -22,19 +22,6 @@ use crate::error::ConfigError;
 
 /// The factor between the learning rate and the warm-up's first one.
 pub const WARMUP_START_DIVISOR: f64 = 100.0;
-
-/// Optimiser steps in one epoch of `train_len` images, on `devices` devices taking
-/// `device_batch` images each per step.
-///
-/// Burn's multi-device strategy splits the training loader into one contiguous part per device
-/// (`len / devices` items each, the last one taking the remainder) and makes one optimiser step
-/// per round in which any part still yields a batch: an epoch is as many steps as the largest
-/// part has batches. On one device this is `ceil(len / batch)`.
-pub fn steps_per_epoch(train_len: usize, device_batch: usize, devices: usize) -> usize {
-    let devices = devices.max(1);
-    let largest_part = train_len - (devices - 1) * (train_len / devices);
-    largest_part.div_ceil(device_batch.max(1))
-}
 
 /// The warm-up's length in steps: `warmup_epochs` epochs of `steps_per_epoch`, rounded to the
 /// nearest step (0 without a warm-up).
@@ -151,15 +138,5 @@ mod tests {
             panic!("a warm-up of the whole run was accepted");
         };
         assert!(err.to_string().contains("shorter than the run"), "{err}");
-    }
-
-    #[test]
-    fn an_epoch_has_as_many_steps_as_the_largest_device_part() {
-        assert_eq!(steps_per_epoch(55_000, 64, 1), 860);
-        assert_eq!(steps_per_epoch(55_000, 32, 2), 860);
-        // Three parts of 18,333, 18,333 and 18,334 images in batches of 21: the last part
-        // needs 874 batches, where 55,000 / 63 would say 873.
-        assert_eq!(steps_per_epoch(55_000, 21, 3), 874);
-        assert_eq!(steps_per_epoch(10, 4, 1), 3);
     }
 }

@@ -264,21 +264,23 @@ impl PreparedRun {
     }
 }
 
-/// `YYYY-MM-DDTHH-MM-SS` in UTC (no dependency for one timestamp).
+/// `YYYY-MM-DDTHH-MM-SS` in UTC: sortable, and without the colons some file systems refuse.
 fn utc_stamp(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let (h, m, s) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{h:02}-{m:02}-{s:02}")
+    // Any u64 of seconds since 1970 that `time` cannot represent (after the year 9999) is
+    // shown as the last second it can: no run directory is named from such a clock.
+    let time = i64::try_from(secs)
+        .ok()
+        .and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok())
+        .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc());
+    format!(
+        "{:04}-{:02}-{:02}T{:02}-{:02}-{:02}",
+        time.year(),
+        u8::from(time.month()),
+        time.day(),
+        time.hour(),
+        time.minute(),
+        time.second()
+    )
 }
 
 #[cfg(test)]
@@ -291,6 +293,7 @@ mod tests {
         assert_eq!(utc_stamp(0), "1970-01-01T00-00-00");
         assert_eq!(utc_stamp(1_795_840_000), "2026-11-28T04-26-40");
         assert_eq!(utc_stamp(951_782_400), "2000-02-29T00-00-00");
+        assert_eq!(utc_stamp(u64::MAX), "9999-12-31T23-59-59");
     }
 
     /// Runs started in the same second get directories of their own: the timestamp, then

@@ -72,13 +72,10 @@ pub fn train_on(
     device.seed(config.seed);
 
     let devices = 1 + options.extra_devices.len();
-    let (device_batch, loss_scale) = config.device_split(devices)?;
-    // On several devices Burn splits this loader, one part per device, each giving batches of
-    // the per-device size.
-    let loader_config = config.clone().with_batch_size(device_batch);
-    let loaders = Loaders::new(&loader_config, &mnist.train)?;
+    let split = config.device_split(devices)?;
+    let loaders = Loaders::new(config, split.device_batch, &mnist.train)?;
     // The schedule's length; `validate` bounds both factors, this keeps it so for any data.
-    let steps = loaders.steps_per_epoch(device_batch);
+    let steps = split.steps_per_epoch(loaders.train_len);
     steps.checked_mul(config.epochs).ok_or_else(|| {
         ConfigError::Invalid(format!(
             "{} epochs of {steps} steps overflow the schedule's step count",
@@ -92,7 +89,7 @@ pub fn train_on(
             .iter()
             .map(|d| d.device.clone().autodiff())
             .collect(),
-        loss_scale,
+        split,
         shards: options.shards.unwrap_or_else(|| {
             let shards = default_shards(&options.device);
             // Local CPU devices share rayon's pool: its threads go round the devices.
