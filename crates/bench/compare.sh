@@ -33,10 +33,10 @@ out="${out:-$(mktemp -d /tmp/mnist-cnn-compare.XXXXXX)}"
 mkdir -p "$out"
 
 venv="${VENV:-$here/.venv}"
-if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import torch, numpy, threadpoolctl" 2>/dev/null; then
   echo "== creating $venv with torch (once)" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet torch numpy
+  [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet torch numpy threadpoolctl
 fi
 py="$venv/bin/python"
 
@@ -112,8 +112,22 @@ for t in threads:
     r = med([x["peak_rss_mib"] for x in rust])
     p = med([x["peak_rss_mib"] for x in torch])
     rows.append(("peak RSS MiB (whole benchmark process)", r, p, p / r))
+    # The machine's limit: the best 2048x2048 sgemm, through the gemm crate (flex's) and through
+    # numpy's BLAS, and each side's batch-64 training step in GFLOP/s as a fraction of it.
+    gemm = med([x["sgemm_2048_gflops"] for x in rust])
+    blas = med([x["numpy_sgemm_2048_gflops"] for x in torch])
+    rows.append(("sgemm 2048x2048 GFLOP/s (gemm crate vs numpy's BLAS)", gemm, blas, gemm / blas))
+    peak = max(gemm, blas)
+    mflop = rust[0]["training_flops_per_image"] / 1e6
+    for bs in [x["batch_size"] for x in torch[0]["train"]]:
+        r = med([train(x, "flex", bs, "raw_step_img_per_s") for x in rust]) * mflop / 1e3
+        p = med([ttrain(x, bs, "raw_step_img_per_s") for x in torch]) * mflop / 1e3
+        rows.append((f"train step GFLOP/s, batch {bs} ({mflop:.2f} MFLOP/img)", r, p, r / p))
+        rows.append((f"train step batch {bs}: fraction of the sgemm peak ({peak:.0f} GFLOP/s)",
+                     r / peak, p / peak, r / p))
     for name, r, p, ratio in rows:
-        fmt = (lambda v: f"{v:.2f}") if "ms" in name else (lambda v: f"{v:,.0f}")
+        fmt = ((lambda v: f"{v:.2f}") if "ms" in name or "fraction" in name
+               else (lambda v: f"{v:,.1f}") if "GFLOP" in name else (lambda v: f"{v:,.0f}"))
         print(f"| {t} | {name} | {fmt(r)} | {fmt(p)} | {ratio:.2f}x |")
 print()
 print(f"raw JSON: {out}")

@@ -13,7 +13,9 @@ What is identical to the Rust side (crates/bench/src/main.rs):
     bookkeeping: the counterpart of Burn's Learner epoch;
   * inference: u8 pixels -> normalised tensor -> logits -> host, eval mode, no autograd;
     batch 1000 throughput and batch-1 latency (median, p99);
-  * peak RSS of the process (ru_maxrss).
+  * peak RSS of the process (ru_maxrss);
+  * the machine's limit for the products: the best GFLOP/s of a 2048x2048 float32 matmul through
+    numpy's BLAS at the same thread count (threadpoolctl sets it), beside the Rust side's `gemm`.
 
 Run it through compare.sh, which creates the venv this needs; by hand:
   python3 pytorch_reference.py --threads 2 --json out.json
@@ -144,6 +146,25 @@ def inference(images, latency_runs: int):
     return throughput, pct(0.5), pct(0.99)
 
 
+def numpy_sgemm_gflops(threads: int, runs: int = 5) -> float:
+    """Best GFLOP/s of a 2048x2048 float32 product through numpy's BLAS on `threads` threads."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    n = 2048
+    rng = np.random.default_rng(0)
+    a = rng.uniform(-1.0, 1.0, (n, n)).astype(np.float32)
+    b = rng.uniform(-1.0, 1.0, (n, n)).astype(np.float32)
+    with threadpool_limits(limits=threads, user_api="blas"):
+        a @ b
+        best = float("inf")
+        for _ in range(runs):
+            t = time.perf_counter()
+            a @ b
+            best = min(best, time.perf_counter() - t)
+    return 2.0 * n**3 / best / 1e9
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
@@ -176,12 +197,14 @@ def main() -> None:
         # Linux reports ru_maxrss in KiB.
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     }
+    report["numpy_sgemm_2048_gflops"] = numpy_sgemm_gflops(args.threads)
     print(f"torch {report['torch']}, {report['threads']} threads")
     for t in train:
         print(f"  batch {t['batch_size']}: raw {t['raw_step_img_per_s']:.0f} img/s, "
               f"loop epoch {t['loop_epoch_img_per_s']:.0f} img/s")
     print(f"  infer b1000 {throughput:.0f} img/s, b1 median {median:.3f} ms, p99 {p99:.3f} ms, "
           f"peak RSS {report['peak_rss_mib']:.0f} MiB")
+    print(f"  sgemm 2048x2048 through numpy's BLAS: {report['numpy_sgemm_2048_gflops']:.1f} GFLOP/s")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)

@@ -5,10 +5,13 @@
 //! Learner epoch (so the Learner/data overhead shows as a percentage), at batch 64 and 256;
 //! inference img/s at batch 1000; batch-1 latency (median, p99); the latency of "why this digit"
 //! (`model::occlusion_map`: the image and its 169 occluded copies in one batch); peak RSS of the
-//! process.
+//! process; the machine's limit for the products, a 2048x2048 sgemm through `gemm` (peak.rs), and
+//! the training step's rate in GFLOP/s against it.
 //! Data are synthetic digits held in memory: throughput does not depend on pixel values.
 
 mod ops;
+#[cfg(feature = "flex")]
+mod peak;
 
 use std::time::{Duration, Instant};
 
@@ -19,7 +22,6 @@ use burn::train::TrainStep;
 use clap::Parser;
 use data::synthetic::digits;
 use data::{Location, Mnist, MnistBatch, MnistBatcher, MnistSet};
-use fast_alloc as _;
 use model::{MnistCnnConfig, Pixels, images_to_tensor};
 use serde::Serialize;
 use train::Classifier;
@@ -112,6 +114,11 @@ struct Report {
     threads: usize,
     results: Vec<BackendResult>,
     peak_rss_mib: f64,
+    /// Best GFLOP/s of a 2048x2048 f32 product on flex (`gemm` on rayon's pool); absent in a
+    /// build without flex.
+    sgemm_2048_gflops: Option<f64>,
+    /// FLOPs of one training step's matrix products per image ([`model::shape::ProductFlops`]).
+    training_flops_per_image: u64,
 }
 
 fn batches(set: &MnistSet, batch_size: usize, device: &Device) -> Vec<MnistBatch> {
@@ -232,6 +239,7 @@ fn peak_rss_mib() -> f64 {
 }
 
 fn main() -> std::process::ExitCode {
+    fast_alloc::init();
     match run(Args::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
@@ -334,6 +342,8 @@ fn run(args: Args) -> Result<()> {
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         results,
         peak_rss_mib: peak_rss_mib(),
+        sgemm_2048_gflops: sgemm_peak(),
+        training_flops_per_image: model::shape::ProductFlops::of(&MnistCnnConfig::new()).training(),
     };
     print_table(&report);
     if let Some(path) = &args.json {
@@ -341,6 +351,17 @@ fn run(args: Args) -> Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+/// The sgemm peak on flex, where flex is compiled in.
+fn sgemm_peak() -> Option<f64> {
+    #[cfg(feature = "flex")]
+    {
+        eprintln!("measuring the sgemm peak ({0}x{0} on flex)", peak::SIDE);
+        Some(peak::sgemm_gflops(5))
+    }
+    #[cfg(not(feature = "flex"))]
+    None
 }
 
 fn print_table(report: &Report) {
@@ -376,6 +397,22 @@ fn print_table(report: &Report) {
                 i.latency_batch_1_p99_ms,
                 i.explain_median_ms,
                 i.explain_p99_ms
+            );
+        }
+    }
+    let mflop = report.training_flops_per_image as f64 / 1e6;
+    if let Some(peak) = report.sgemm_2048_gflops {
+        println!("sgemm 2048x2048 on flex (gemm): {peak:.1} GFLOP/s");
+    }
+    for r in &report.results {
+        for t in &r.train {
+            let rate = t.raw_step_img_per_s * mflop / 1e3;
+            let share = report.sgemm_2048_gflops.map_or(String::new(), |peak| {
+                format!(", {:.2} of the sgemm peak", rate / peak)
+            });
+            println!(
+                "{} train step batch {}: {rate:.1} GFLOP/s ({mflop:.2} MFLOP/image){share}",
+                r.backend, t.batch_size
             );
         }
     }

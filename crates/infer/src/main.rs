@@ -12,7 +12,6 @@ use anyhow::{Context, Result, bail};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use data::Mnist;
-use fast_alloc as _;
 use infer::folder::{LabelledFolder, read_labelled_folder};
 use infer::{Confusion, ModelSource, Predictor, Robustness, open_image, predict_set};
 use model::{IMAGE_PIXELS, Pixels};
@@ -102,6 +101,7 @@ enum ExportFormat {
 }
 
 fn main() -> ExitCode {
+    fast_alloc::init();
     match run(Args::parse()) {
         Ok(code) => code,
         Err(err) => {

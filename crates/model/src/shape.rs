@@ -67,6 +67,48 @@ impl Shapes {
     }
 }
 
+/// Floating-point operations of the network's four matrix products (the two convolutions as
+/// patches × filters, the two dense layers) for one image, a multiply-add counted as two.
+/// Biases, activations, pooling, the loss and the optimiser are left out: together they are a
+/// few per cent of the products, and leaving them out makes the count the one a BLAS rate
+/// (GFLOP/s of an sgemm) can be held against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProductFlops {
+    /// conv1, conv2, fc1, fc2 in the forward pass.
+    pub forward: [u64; 4],
+}
+
+impl ProductFlops {
+    /// The products of `config`'s network: per output value, one multiply-add per input it
+    /// reads, e.g. conv2 is 11·11·64 outputs × (3·3·32) taps × 2 = 4,460,544.
+    pub fn of(config: &MnistCnnConfig) -> Self {
+        let s = Shapes::of(config);
+        let k2 = (config.kernel_size * config.kernel_size) as u64;
+        let outputs = |[h, w, c]: [usize; 3]| (h * w * c) as u64;
+        let hidden = config.hidden_units as u64;
+        Self {
+            forward: [
+                2 * outputs(s.conv1) * k2,
+                2 * outputs(s.conv2) * k2 * config.conv1_filters as u64,
+                2 * s.flatten as u64 * hidden,
+                2 * hidden * crate::NUM_CLASSES as u64,
+            ],
+        }
+    }
+
+    /// One forward pass: 6,498,560 for the lecture's network.
+    pub fn inference(&self) -> u64 {
+        self.forward.iter().sum()
+    }
+
+    /// One training step (forward, backward): each product once forward, once for its weight
+    /// gradient and once for its input gradient, except conv1's input gradient (the image needs
+    /// none): 3 × 6,498,560 − 389,376 = 19,106,304 for the lecture's network.
+    pub fn training(&self) -> u64 {
+        3 * self.inference() - self.forward[0]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +130,17 @@ mod tests {
         assert_eq!(s.conv2, [11, 11, 64]);
         assert_eq!(s.pool2, [5, 5, 64]);
         assert_eq!(s.flatten, 1600);
+    }
+
+    #[test]
+    fn product_flops_of_the_lecture_network() {
+        let f = ProductFlops::of(&MnistCnnConfig::new());
+        // 26·26·32·9·2, 11·11·64·288·2, 1600·512·2, 512·10·2
+        assert_eq!(f.forward, [389_376, 4_460_544, 1_638_400, 10_240]);
+        assert_eq!(f.inference(), 6_498_560);
+        assert_eq!(f.training(), 19_106_304);
+        let wide = ProductFlops::of(&MnistCnnConfig::new().with_padding(Padding::Same));
+        assert_eq!(wide.forward[0], 28 * 28 * 32 * 9 * 2);
     }
 
     #[test]

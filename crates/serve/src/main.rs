@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use fast_alloc as _;
 use infer::ModelSource;
 use serve::admission::{self, Admission};
 use serve::{AppState, ServerLimits, WebDir, router_with_page};
@@ -89,6 +88,7 @@ impl std::fmt::Display for Seconds {
 const BLOCKING_JOBS_GRACE: Duration = Duration::from_secs(1);
 
 fn main() {
+    fast_alloc::init();
     let args = Args::parse();
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
-use fast_alloc as _;
 use model::{Activation, ActivationKind, MnistCnnConfig, Padding, Pooling};
 use train::DeviceChoice;
 use train::DeviceList;
@@ -225,6 +224,7 @@ fn set<T>(field: &mut T, value: Option<T>) {
 }
 
 fn main() {
+    fast_alloc::init();
     let matches = command(&TrainingConfig::new(MnistCnnConfig::new())).get_matches();
     let args = Args::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
     if let Err(err) = run(args) {

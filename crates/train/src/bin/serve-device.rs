@@ -10,7 +10,6 @@ use std::net::{SocketAddr, TcpListener};
 use anyhow::{Context, Result, bail};
 use burn::server::{RemoteServer, WebSocketTransport};
 use clap::Parser;
-use fast_alloc as _;
 use train::DeviceSpec;
 
 /// Serve this machine's device to `train --devices remote:ws://HOST:PORT,...`.
@@ -30,6 +29,7 @@ struct Args {
 }
 
 fn main() {
+    fast_alloc::init();
     if let Err(err) = run(Args::parse()) {
         eprintln!("error: {err:#}");
         std::process::exit(1);
