@@ -1,7 +1,7 @@
 //! Gray levels of a picture: compositing transparency over paper, inversion, contrast.
 
 use crate::MIN_CONTRAST;
-use crate::picture::Picture;
+use crate::picture::{Layout, Picture};
 
 /// A gray picture, one byte a pixel, row-major.
 pub(crate) struct Gray {
@@ -58,21 +58,40 @@ pub(crate) fn has_contrast(background: u8, max: u8) -> bool {
 impl Gray {
     /// Gray levels of `picture`, one pass, one buffer; transparency composited over paper
     /// chosen by [`paper_behind`].
+    ///
+    /// Opaque pictures take a loop of their own (a server's pictures are mostly RGB or gray):
+    /// over opaque pixels `composite` is the identity, and so is `luma` of a gray level, so
+    /// a gray picture is its bytes and an RGB one its lumas — the same levels as the general
+    /// path, which a test compares.
     pub(crate) fn of(picture: &Picture<'_>) -> Self {
-        let paper = if picture.layout().has_alpha() {
-            paper_behind(picture)
-        } else {
-            255
+        let levels = match picture.layout() {
+            Layout::Gray => picture.bytes().to_vec(),
+            Layout::Rgb => picture
+                .bytes()
+                .chunks_exact(3)
+                .map(|p| luma(p[0], p[1], p[2]))
+                .collect(),
+            Layout::GrayAlpha | Layout::Rgba => Self::composited(picture),
         };
-        let levels = picture
-            .rgba()
-            .map(|[r, g, b, a]| composite(luma(r, g, b), a, paper))
-            .collect();
         Self {
             width: picture.width(),
             height: picture.height(),
             levels,
         }
+    }
+
+    /// Every pixel's luma composited over the paper [`paper_behind`] chooses: the general path
+    /// of [`Gray::of`], for any layout.
+    pub(crate) fn composited(picture: &Picture<'_>) -> Vec<u8> {
+        let paper = if picture.layout().has_alpha() {
+            paper_behind(picture)
+        } else {
+            255
+        };
+        picture
+            .rgba()
+            .map(|[r, g, b, a]| composite(luma(r, g, b), a, paper))
+            .collect()
     }
 
     /// The level at column `x`, row `y`.
@@ -117,12 +136,65 @@ impl Gray {
             return None;
         }
         if (background, max) != (0, 255) {
-            let range = (max - background) as f32;
+            let table = stretch_table(background, max);
             for level in &mut self.levels {
-                let v = level.saturating_sub(background) as f32;
-                *level = (255.0 * v / range).round() as u8;
+                *level = table[*level as usize];
             }
         }
         Some(())
+    }
+}
+
+/// What [`Gray::stretch_contrast`] maps each of the 256 levels to: `background` to 0, `max` to
+/// 255, linearly between, rounded. A table, because a picture has far more pixels than levels:
+/// the float division and rounding run 256 times instead of once a pixel (they were a fifth of
+/// a served request's time: crates/bench/README.md, "Where a served request's time goes").
+pub(crate) fn stretch_table(background: u8, max: u8) -> [u8; 256] {
+    let range = (max - background) as f32;
+    std::array::from_fn(|level| {
+        let v = (level as u8).saturating_sub(background) as f32;
+        (255.0 * v / range).round() as u8
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opaque_layouts_read_the_same_levels_as_the_general_path() {
+        let mut state = 0xd1b5_4a32_d192_ed03u64;
+        let mut byte = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        };
+        for layout in [Layout::Gray, Layout::GrayAlpha, Layout::Rgb, Layout::Rgba] {
+            let (w, h) = (37, 23);
+            let bytes: Vec<u8> = (0..w * h * layout.channels() as u32)
+                .map(|_| byte())
+                .collect();
+            let picture = Picture::new(&bytes, w, h, layout).expect("a valid picture");
+            assert_eq!(
+                Gray::of(&picture).levels,
+                Gray::composited(&picture),
+                "{layout:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_stretch_table_is_the_per_pixel_formula() {
+        for background in 0..=255u8 {
+            for max in background.saturating_add(1)..=255 {
+                let table = stretch_table(background, max);
+                let range = (max - background) as f32;
+                for level in 0..=255u8 {
+                    let v = level.saturating_sub(background) as f32;
+                    assert_eq!(table[level as usize], (255.0 * v / range).round() as u8);
+                }
+            }
+        }
     }
 }

@@ -109,6 +109,11 @@ impl<'a> Picture<'a> {
         self.layout
     }
 
+    /// The pixels' bytes, as given.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.bytes
+    }
+
     /// Every pixel as `[r, g, b, a]`, row by row (gray repeated, alpha 255 where there is none).
     pub(crate) fn rgba(&self) -> impl Iterator<Item = [u8; 4]> + '_ {
         self.bytes

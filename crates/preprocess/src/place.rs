@@ -27,29 +27,38 @@ impl Bounds {
 }
 
 /// The bounding box of the pixels brighter than [`INK_THRESHOLD`].
+///
+/// Row by row: the first and last ink pixel of each row that has one (a scan from each end
+/// that stops at the ink, no division per pixel).
 pub(crate) fn ink_bounds(gray: &Gray) -> Option<Bounds> {
     let width = gray.width as usize;
-    gray.levels
-        .iter()
-        .enumerate()
-        .filter(|(_, level)| **level > INK_THRESHOLD)
-        .map(|(i, _)| ((i % width) as u32, (i / width) as u32))
-        .fold(None, |acc, (x, y)| {
-            Some(match acc {
-                None => Bounds {
-                    x0: x,
-                    y0: y,
-                    x1: x,
-                    y1: y,
-                },
-                Some(b) => Bounds {
-                    x0: b.x0.min(x),
-                    y0: b.y0.min(y),
-                    x1: b.x1.max(x),
-                    y1: b.y1.max(y),
-                },
-            })
-        })
+    if width == 0 {
+        return None;
+    }
+    let is_ink = |level: &u8| *level > INK_THRESHOLD;
+    let mut bounds: Option<Bounds> = None;
+    for (y, row) in gray.levels.chunks_exact(width).enumerate() {
+        let (Some(first), Some(last)) = (row.iter().position(is_ink), row.iter().rposition(is_ink))
+        else {
+            continue;
+        };
+        let (x0, x1, y) = (first as u32, last as u32, y as u32);
+        bounds = Some(match bounds {
+            None => Bounds {
+                x0,
+                y0: y,
+                x1,
+                y1: y,
+            },
+            Some(b) => Bounds {
+                x0: b.x0.min(x0),
+                y0: b.y0,
+                x1: b.x1.max(x1),
+                y1: y,
+            },
+        });
+    }
+    bounds
 }
 
 /// Pastes `digit` (at most 20x20) into 28x28 with its centre of mass at the centre.
@@ -85,4 +94,50 @@ pub(crate) fn paste_centred(digit: &Gray) -> Framed {
         out[(oy + y) * SIDE + ox + x] = v;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ink_bounds_are_the_box_of_every_ink_pixel() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |bound: u32| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as u32
+        };
+        for _ in 0..500 {
+            let (w, h) = (1 + next(60), 1 + next(60));
+            // Sparse ink: from none at all to about one pixel in four.
+            let density = next(5);
+            let levels: Vec<u8> = (0..w * h)
+                .map(|_| {
+                    if next(16) < density {
+                        255
+                    } else {
+                        next(INK_THRESHOLD as u32 + 1) as u8
+                    }
+                })
+                .collect();
+            let ink: Vec<(u32, u32)> = (0..w * h)
+                .filter(|&i| levels[i as usize] > INK_THRESHOLD)
+                .map(|i| (i % w, i / w))
+                .collect();
+            let expected = (!ink.is_empty()).then(|| Bounds {
+                x0: ink.iter().map(|p| p.0).min().unwrap(),
+                y0: ink.iter().map(|p| p.1).min().unwrap(),
+                x1: ink.iter().map(|p| p.0).max().unwrap(),
+                y1: ink.iter().map(|p| p.1).max().unwrap(),
+            });
+            let gray = Gray {
+                width: w,
+                height: h,
+                levels,
+            };
+            assert_eq!(ink_bounds(&gray), expected, "{w}x{h}");
+        }
+    }
 }
