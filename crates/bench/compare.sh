@@ -92,9 +92,11 @@ for t in threads:
     def ttrain(run, bs, key):
         return next(x[key] for x in run["train"] if x["batch_size"] == bs)
     rows = []
+    steps = {}  # batch size -> median step img/s (this project, PyTorch), for the GFLOP/s rows
     for bs in [x["batch_size"] for x in torch[0]["train"]]:
         r = med([train(x, "flex", bs, "raw_step_img_per_s") for x in rust])
         p = med([ttrain(x, bs, "raw_step_img_per_s") for x in torch])
+        steps[bs] = (r, p)
         rows.append((f"train step img/s, batch {bs} (flex)", r, p, r / p))
         r = med([train(x, "flex", bs, "learner_epoch_img_per_s") for x in rust])
         p = med([ttrain(x, bs, "loop_epoch_img_per_s") for x in torch])
@@ -119,9 +121,8 @@ for t in threads:
     rows.append(("sgemm 2048x2048 GFLOP/s (gemm crate vs numpy's BLAS)", gemm, blas, gemm / blas))
     peak = max(gemm, blas)
     mflop = rust[0]["training_flops_per_image"] / 1e6
-    for bs in [x["batch_size"] for x in torch[0]["train"]]:
-        r = med([train(x, "flex", bs, "raw_step_img_per_s") for x in rust]) * mflop / 1e3
-        p = med([ttrain(x, bs, "raw_step_img_per_s") for x in torch]) * mflop / 1e3
+    for bs, (r, p) in steps.items():
+        r, p = r * mflop / 1e3, p * mflop / 1e3
         rows.append((f"train step GFLOP/s, batch {bs} ({mflop:.2f} MFLOP/img)", r, p, r / p))
         rows.append((f"train step batch {bs}: fraction of the sgemm peak ({peak:.0f} GFLOP/s)",
                      r / peak, p / peak, r / p))

@@ -11,8 +11,8 @@
 //! delay), and a training step's large buffers (conv patches, gemm's packed panels) were
 //! returned and faulted back in often enough to cost ~5 % of a step: 10,954 page faults in 200
 //! batch-64 steps at the default, about 370 (the start-up's) with a delay of 3 s or more
-//! (`perf stat -e page-faults`, crates/bench/README.md). [`PURGE_DELAY_MS`] keeps that margin; an idle server still gives
-//! its memory back after it.
+//! (`perf stat -e page-faults`, crates/bench/README.md). [`PURGE_DELAY_MS`] keeps that margin;
+//! an idle server still gives its memory back after it.
 //!
 //! This crate is the workspace's one exception to `unsafe_code = "forbid"` (Cargo.toml: `deny`
 //! here, allowed on [`init`] alone): setting a mimalloc option is a foreign call.

@@ -163,17 +163,11 @@ mod tests {
 
     #[test]
     fn opaque_layouts_read_the_same_levels_as_the_general_path() {
-        let mut state = 0xd1b5_4a32_d192_ed03u64;
-        let mut byte = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        };
+        let mut next = crate::tests::below(0xd1b5_4a32_d192_ed03);
         for layout in [Layout::Gray, Layout::GrayAlpha, Layout::Rgb, Layout::Rgba] {
             let (w, h) = (37, 23);
             let bytes: Vec<u8> = (0..w * h * layout.channels() as u32)
-                .map(|_| byte())
+                .map(|_| next(256) as u8)
                 .collect();
             let picture = Picture::new(&bytes, w, h, layout).expect("a valid picture");
             assert_eq!(

@@ -102,13 +102,7 @@ mod tests {
 
     #[test]
     fn ink_bounds_are_the_box_of_every_ink_pixel() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |bound: u32| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % bound as u64) as u32
-        };
+        let mut next = crate::tests::below(0x9e37_79b9_7f4a_7c15);
         for _ in 0..500 {
             let (w, h) = (1 + next(60), 1 + next(60));
             // Sparse ink: from none at all to about one pixel in four.

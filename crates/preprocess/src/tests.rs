@@ -4,6 +4,18 @@ use crate::gray::has_contrast;
 use crate::place::CENTRE;
 use crate::*;
 
+/// A seeded stream of numbers below a bound (xorshift64): the random pictures of the unit tests
+/// next to the fast paths, the same from run to run.
+pub(crate) fn below(seed: u64) -> impl FnMut(u32) -> u32 {
+    let mut state = seed;
+    move |bound| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound as u64) as u32
+    }
+}
+
 /// A picture built pixel by pixel, owning its bytes.
 struct Canvas {
     bytes: Vec<u8>,
