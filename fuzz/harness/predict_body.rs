@@ -37,7 +37,8 @@ fn app() -> &'static axum::Router {
     static APP: OnceLock<axum::Router> = OnceLock::new();
     APP.get_or_init(|| {
         let predictor = Predictor::shipped(&Device::flex()).expect("the shipped model loads");
-        router(Arc::new(AppState::new(predictor)), &ServerLimits::default())
+        let state = AppState::new(predictor).expect("the batching thread starts");
+        router(Arc::new(state), &ServerLimits::default())
     })
 }
 

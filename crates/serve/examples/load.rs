@@ -17,7 +17,7 @@ mod bomb;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -79,13 +79,17 @@ fn options() -> Options {
     options
 }
 
-/// The started server, killed at the end.
-struct Server(Child);
+/// The started server, killed at the end. Its stdout stays open until then: closed after the
+/// first line, the server's next startup line met a broken pipe.
+struct Server {
+    child: Child,
+    _stdout: BufReader<ChildStdout>,
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -96,7 +100,8 @@ fn start_server(path: &str) -> (Server, String) {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {path}: {e}"));
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("piped stdout"))
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+    stdout
         .read_line(&mut line)
         .expect("the server's startup line");
     let base = line
@@ -104,7 +109,13 @@ fn start_server(path: &str) -> (Server, String) {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("unexpected startup line: {line}"))
         .to_owned();
-    (Server(child), base)
+    (
+        Server {
+            child,
+            _stdout: stdout,
+        },
+        base,
+    )
 }
 
 fn peak_rss_mib(pid: u32) -> Option<f64> {
@@ -226,7 +237,7 @@ fn main() {
                 dir.join("serve").to_string_lossy().into_owned()
             });
             let (server, base) = start_server(&path);
-            let pid = server.0.id();
+            let pid = server.child.id();
             (Some(server), base, Some(pid))
         }
     };

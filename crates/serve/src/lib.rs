@@ -16,16 +16,18 @@
 //!   the page's "why this digit" button ([`model::occlusion`]: 169 occluded copies in one
 //!   batch), computed only when asked, so a plain prediction costs what it did.
 //!
-//! The model is loaded once and shared. Decoding and inference run on the blocking thread pool,
-//! at most one job per core ([`Admission`]: 503 with `Retry-After` when saturated), so that a
-//! slow request never stalls the async workers and memory does not grow with the clients.
+//! The model is loaded once and shared. Decoding runs on the blocking thread pool, at most one
+//! job per core ([`Admission`]: 503 with `Retry-After` when saturated), so that a slow request
+//! never stalls the async workers and memory does not grow with the clients. Plain predictions'
+//! forwards run together in batches on one thread ([`ForwardBatcher`]), which waits for company
+//! only while other requests are being decoded, and at most [`ServerLimits`]' `batch_wait`.
 //! Images are refused from their header when too large ([`request_body`]). Bodies, request heads and
 //! whole requests have time limits, connections are capped, and shutdown has a deadline
 //! ([`server`]). Every error answer is JSON `{"error": "..."}` ([`errors`]).
 //!
 //! Layout: this file (the routes and the predict handler), [`server`] (the listener, connection
 //! cap, timeouts and graceful shutdown: [`ServerLimits`]), [`admission`] (the bounded job
-//! queue), [`request_body`] (request bodies to pictures, bounded), [`errors`] (JSON error bodies; the one map from `InferError` to a status),
+//! queue), [`batching`] (the batched forwards), [`request_body`] (request bodies to pictures, bounded), [`errors`] (JSON error bodies; the one map from `InferError` to a status),
 //! `activations` (feature maps and stages as gray levels), [`web_dir`] (serving the WebAssembly
 //! build's folder).
 
@@ -47,6 +49,7 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 mod activations;
 pub mod admission;
+pub mod batching;
 pub mod errors;
 pub mod request_body;
 pub mod server;
@@ -55,6 +58,7 @@ pub mod web_dir;
 use activations::Activations;
 pub use activations::FeatureMapsJson;
 pub use admission::Admission;
+pub use batching::{BatchLimits, BatchStats, ForwardBatcher};
 pub use errors::ApiError;
 /// The stage description and values live in `model`, where the browser build reads them too.
 pub use model::{ModelInfo, StageInfo, StageValues};
@@ -65,20 +69,36 @@ pub use web_dir::{WebDir, WebDirError};
 const PAGE: &str = include_str!("page.html");
 
 /// What every request shares.
+#[derive(Debug)]
 pub struct AppState {
     /// The loaded model.
-    pub predictor: Predictor,
-    /// The bounded queue in front of decoding and inference.
+    pub predictor: Arc<Predictor>,
+    /// The bounded queue in front of decoding.
     pub admission: Admission,
+    /// Plain predictions' forwards, run in batches.
+    pub batcher: ForwardBatcher,
 }
 
 impl AppState {
-    /// `predictor` behind one decode-and-infer slot per core.
-    pub fn new(predictor: Predictor) -> Self {
-        Self {
+    /// `predictor` behind one decoding slot per core, with [`ServerLimits::DEFAULT`]'s batching.
+    pub fn new(predictor: Predictor) -> std::io::Result<Self> {
+        Self::with(predictor, Admission::per_core(), &ServerLimits::DEFAULT)
+    }
+
+    /// `predictor` behind `admission`, batching as `limits` say (this starts the batching
+    /// thread).
+    pub fn with(
+        predictor: Predictor,
+        admission: Admission,
+        limits: &ServerLimits,
+    ) -> std::io::Result<Self> {
+        let predictor = Arc::new(predictor);
+        let batcher = ForwardBatcher::spawn(predictor.clone(), limits.batching())?;
+        Ok(Self {
             predictor,
-            admission: Admission::per_core(),
-        }
+            admission,
+            batcher,
+        })
     }
 }
 
@@ -170,6 +190,10 @@ async fn predict(
     // Dropped with this future if the client leaves or the request times out.
     let client_gone = admission::ClientGone::default();
     let gone = client_gone.watch();
+    // A plain prediction's forward is batched with other requests'; maps, stages and
+    // explanations need this image's own activations and are computed in the job.
+    let incoming =
+        (!(query.maps || query.stages || query.explain)).then(|| state.batcher.incoming());
     let job = tokio::task::spawn_blocking(move || {
         let _slot = slot;
         let image = kind.decode(&body)?;
@@ -180,13 +204,42 @@ async fn predict(
                 "the client went away",
             ));
         }
-        answer(&state.predictor, &image, &query)
+        match incoming {
+            Some(incoming) => {
+                let pixels = infer::preprocess(&image)?;
+                state.batcher.enqueue(pixels, incoming).map(Job::Queued)
+            }
+            None => answer(&state.predictor, &image, &query).map(|a| Job::Answered(Box::new(a))),
+        }
     });
-    let answer = job
+    let job = job
         .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
     drop(client_gone);
-    answer.map(Json)
+    let response = match job {
+        Job::Answered(response) => *response,
+        Job::Queued(pending) => PredictResponse::plain(ForwardBatcher::answer(pending).await?),
+    };
+    Ok(Json(response))
+}
+
+/// What the blocking job hands back: a whole answer, or an image waiting in the batch queue.
+enum Job {
+    Answered(Box<PredictResponse>),
+    Queued(batching::PendingPrediction),
+}
+
+impl PredictResponse {
+    /// The label and probabilities alone.
+    fn plain(prediction: infer::Prediction) -> Self {
+        Self {
+            label: prediction.label,
+            probabilities: prediction.probabilities,
+            feature_maps: None,
+            stages: None,
+            explanation: None,
+        }
+    }
 }
 
 /// A body that could not be read: too large (413), too slow (408), or cut (400).

@@ -32,13 +32,21 @@ struct Args {
     /// JSON API is served beside it either way
     #[arg(long, value_name = "DIR")]
     web_dir: Option<PathBuf>,
-    /// Decode-and-infer jobs at a time [default: the number of cores]
+    /// Decoding jobs at a time [default: the number of cores]
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     workers: Option<u16>,
     // The defaults below are `ServerLimits::DEFAULT`'s, the one place the limits are written.
     /// Longest wait for a free job slot before answering 503, in seconds
     #[arg(long, default_value_t = Seconds(DEFAULT.queue_wait))]
     queue_wait: Seconds,
+    /// Most images in one batched forward (1: no batching)
+    #[arg(long, default_value_t = DEFAULT.max_batch as u16,
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    max_batch: u16,
+    /// Longest a request's image waits for others decoded at the same time to join its forward,
+    /// in seconds (a lone request never waits)
+    #[arg(long, default_value_t = Seconds(DEFAULT.batch_wait))]
+    batch_wait: Seconds,
     /// Most connections at once; more wait in the accept queue
     #[arg(long, default_value_t = DEFAULT.max_connections as u16,
           value_parser = clap::value_parser!(u16).range(1..))]
@@ -83,6 +91,23 @@ impl std::fmt::Display for Seconds {
     }
 }
 
+/// `println!`, except that a closed stdout (`serve | head -1`, a parent that stopped reading) is
+/// ignored: `println!` would panic there and take the server down with it.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` for the server's notes, likewise ignoring a closed stderr.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Longest wait, after the server stopped, for blocking jobs still running (one decode or one
 /// inference, both bounded).
 const BLOCKING_JOBS_GRACE: Duration = Duration::from_secs(1);
@@ -109,6 +134,8 @@ async fn run(args: Args) -> Result<()> {
     let limits = ServerLimits {
         max_connections: args.max_connections.into(),
         queue_wait: args.queue_wait.0,
+        max_batch: args.max_batch.into(),
+        batch_wait: args.batch_wait.0,
         header_timeout: args.header_timeout.0,
         body_timeout: args.body_timeout.0,
         request_timeout: args.request_timeout.0,
@@ -126,27 +153,40 @@ async fn run(args: Args) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
-    println!(
+    say!(
         "serving http://{} (model: {source})",
         listener.local_addr()?
     );
     match &web_dir {
-        None => println!("page: embedded, computed on this server"),
-        Some(dir) => println!(
+        None => say!("page: embedded, computed on this server"),
+        Some(dir) => say!(
             "page: {} (WebAssembly, computed in the browser; the API is served beside it)",
             dir.path().display()
         ),
     }
-    let state = AppState {
+    let state = AppState::with(
         predictor,
-        admission: Admission::new(workers, limits.queue_wait),
-    };
-    let app = router_with_page(Arc::new(state), &limits, web_dir.as_ref());
+        Admission::new(workers, limits.queue_wait),
+        &limits,
+    )
+    .context("cannot start the batching thread")?;
+    let state = Arc::new(state);
+    let app = router_with_page(state.clone(), &limits, web_dir.as_ref());
     let stopped = serve::server::serve(listener, app, &limits, shutdown).await;
+    let batches = state.batcher.stats();
+    if batches.batches > 0 {
+        note!(
+            "predicted {} images in {} forwards (largest batch {})",
+            batches.images,
+            batches.batches,
+            batches.largest
+        );
+    }
     if stopped.cut > 0 {
-        eprintln!(
+        note!(
             "stopped: {} connection(s) still busy after {:?} were closed",
-            stopped.cut, limits.shutdown_grace
+            stopped.cut,
+            limits.shutdown_grace
         );
     }
     Ok(())
@@ -166,6 +206,6 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
             _ = tokio::signal::ctrl_c() => {}
             _ = terminate => {}
         }
-        eprintln!("shutting down: no new connections, in-flight requests finish");
+        note!("shutting down: no new connections, in-flight requests finish");
     })
 }

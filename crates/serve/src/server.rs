@@ -18,6 +18,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
+use crate::BatchLimits;
+
 /// Every limit of the server, in one place: [`ServerLimits::DEFAULT`] is what `serve`'s flags
 /// default to (its `--help` shows these values) and what the library uses when not told otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,8 +32,13 @@ pub struct ServerLimits {
     /// Largest request body in bytes: 413 from `content-length` before anything is read, and
     /// chunked bodies cut as they come (tower-http `RequestBodyLimitLayer`).
     pub body_limit: usize,
-    /// Longest wait for a free decode-and-infer slot before 503 ([`crate::Admission`]).
+    /// Longest wait for a free decoding slot before 503 ([`crate::Admission`]).
     pub queue_wait: Duration,
+    /// Most images in one batched forward ([`crate::ForwardBatcher`]).
+    pub max_batch: usize,
+    /// Longest a request's image waits for others to join its forward; only while other
+    /// requests are being decoded, so a lone request is not delayed.
+    pub batch_wait: Duration,
     /// Longest time for a whole request head, and longest idle time between requests.
     pub header_timeout: Duration,
     /// Longest pause while receiving a request body (tower-http `RequestBodyTimeoutLayer`: 408);
@@ -44,17 +51,32 @@ pub struct ServerLimits {
 }
 
 impl ServerLimits {
-    /// The defaults: 256 connections, 2 MiB bodies, 0.2 s queue wait, 10 s for a request head
-    /// or a pause in a body, 30 s for a whole request, 5 s of grace at shutdown.
+    /// The defaults: 256 connections, 2 MiB bodies, 0.2 s queue wait, batches of up to 64 images
+    /// waiting at most 1 ms, 10 s for a request head or a pause in a body, 30 s for a whole
+    /// request, 5 s of grace at shutdown.
     pub const DEFAULT: Self = Self {
         max_connections: 256,
         body_limit: 2 << 20,
         queue_wait: Duration::from_millis(200),
+        max_batch: 64,
+        batch_wait: Duration::from_millis(1),
         header_timeout: Duration::from_secs(10),
         body_timeout: Duration::from_secs(10),
         request_timeout: Duration::from_secs(30),
         shutdown_grace: Duration::from_secs(5),
     };
+}
+
+impl ServerLimits {
+    /// The batching limits. The queue holds one image per connection, so it is never the
+    /// bound a client meets first.
+    pub fn batching(&self) -> BatchLimits {
+        BatchLimits {
+            max_batch: self.max_batch,
+            max_wait: self.batch_wait,
+            queue: self.max_connections,
+        }
+    }
 }
 
 impl Default for ServerLimits {

@@ -26,10 +26,8 @@ fn start(
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = Arc::new(AppState {
-        predictor: Predictor::shipped(&Device::flex()).unwrap(),
-        admission,
-    });
+    let predictor = Predictor::shipped(&Device::flex()).unwrap();
+    let state = Arc::new(AppState::with(predictor, admission, &limits).unwrap());
     let app = router(state.clone(), &limits);
     runtime.spawn(async move {
         serve::server::serve(listener, app, &limits, std::future::pending()).await;

@@ -14,7 +14,10 @@ use tower::ServiceExt;
 
 fn app() -> axum::Router {
     let predictor = Predictor::shipped(&Device::flex()).expect("the built-in model loads");
-    router(Arc::new(AppState::new(predictor)), &ServerLimits::default())
+    router(
+        Arc::new(AppState::new(predictor).expect("the batching thread starts")),
+        &ServerLimits::default(),
+    )
 }
 
 fn seven_png() -> Vec<u8> {
@@ -347,11 +350,13 @@ fn concurrent_requests_over_loopback() {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState {
-        predictor: Predictor::shipped(&Device::flex()).unwrap(),
-        admission: Admission::new(serve::admission::cores(), Duration::from_secs(60)),
-    };
     let limits = ServerLimits::default();
+    let state = AppState::with(
+        Predictor::shipped(&Device::flex()).unwrap(),
+        Admission::new(serve::admission::cores(), Duration::from_secs(60)),
+        &limits,
+    )
+    .unwrap();
     let app = router(Arc::new(state), &limits);
     runtime.spawn(async move {
         serve::server::serve(listener, app, &limits, std::future::pending()).await;

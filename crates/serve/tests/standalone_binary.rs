@@ -85,3 +85,46 @@ fn installed_binary_serves_the_built_in_model_from_an_empty_directory() {
     // The server is gone, so its stdout is closed and the reader ends.
     reader.join().unwrap();
 }
+
+/// A parent that stops reading (`serve | head -1`, or the load example, which read the first
+/// line only) closes the server's stdout: its startup lines must not take it down. The pipe is
+/// closed before the first line here, so every line the server writes meets it closed.
+#[test]
+fn a_closed_stdout_does_not_stop_the_server() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_serve"))
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .env_remove("MNIST_CNN_MODEL")
+        .env("BURN_DEVICE", "flex")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut server = Server(child);
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .timeout_global(Some(REQUEST))
+            .build(),
+    );
+    let url = format!("http://127.0.0.1:{port}/api/model");
+    let deadline = std::time::Instant::now() + STARTUP;
+    let status = loop {
+        if let Some(exit) = server.0.try_wait().unwrap() {
+            panic!("the server exited ({exit}) with its stdout closed");
+        }
+        match agent.get(&url).call() {
+            Ok(response) => break response.status(),
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(err) => panic!("no answer within {STARTUP:?}: {err}"),
+        }
+    };
+    assert_eq!(status, 200);
+    assert!(server.0.try_wait().unwrap().is_none(), "still serving");
+}

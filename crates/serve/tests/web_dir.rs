@@ -30,7 +30,7 @@ fn site() -> tempfile::TempDir {
 
 fn state() -> Arc<AppState> {
     let predictor = Predictor::shipped(&Device::flex()).expect("the built-in model loads");
-    Arc::new(AppState::new(predictor))
+    Arc::new(AppState::new(predictor).expect("the batching thread starts"))
 }
 
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, Option<String>, Vec<u8>) {

@@ -1,0 +1,153 @@
+//! The forward batcher: a lone request goes at once, a batch waits for requests still being
+//! decoded but never longer than its bound, and images batched together get their own answers,
+//! equal to predicting each alone.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use burn::tensor::Device;
+use infer::{Prediction, Predictor};
+use model::{IMAGE_SIZE, Pixels};
+use serve::{BatchLimits, BatchStats, ForwardBatcher};
+
+fn batcher(max_wait: Duration) -> (ForwardBatcher, Arc<Predictor>) {
+    let predictor = Arc::new(Predictor::shipped(&Device::flex()).unwrap());
+    let limits = BatchLimits {
+        max_batch: 64,
+        max_wait,
+        queue: 16,
+    };
+    (
+        ForwardBatcher::spawn(predictor.clone(), limits).unwrap(),
+        predictor,
+    )
+}
+
+/// A different picture for each `seed`: a bar, a box and a diagonal, thick and bright.
+fn picture(seed: usize) -> Pixels {
+    let mut pixels = [0u8; IMAGE_SIZE * IMAGE_SIZE];
+    for y in 4..24 {
+        for x in 4..24usize {
+            let ink = match seed % 3 {
+                0 => (12..16).contains(&x),
+                1 => !(8..20).contains(&x) || !(8..20).contains(&y),
+                _ => x.abs_diff(y) < 3 + seed / 3,
+            };
+            if ink {
+                pixels[y * IMAGE_SIZE + x] = 255;
+            }
+        }
+    }
+    pixels
+}
+
+fn answer(pending: serve::batching::PendingPrediction) -> Prediction {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(ForwardBatcher::answer(pending))
+        .unwrap()
+}
+
+fn assert_same(batched: &Prediction, alone: &Prediction) {
+    assert_eq!(batched.label, alone.label);
+    for (b, a) in batched.probabilities.iter().zip(&alone.probabilities) {
+        assert!((b - a).abs() < 1e-5, "{batched:?} vs {alone:?}");
+    }
+}
+
+#[test]
+fn a_lone_request_is_not_delayed() {
+    // A wait far longer than the test: a batch that waited for company would fail it.
+    let (batcher, predictor) = batcher(Duration::from_secs(60));
+    for seed in 0..3 {
+        let start = Instant::now();
+        let pending = batcher.enqueue(picture(seed), batcher.incoming()).unwrap();
+        let prediction = answer(pending);
+        let took = start.elapsed();
+        assert!(took < Duration::from_secs(5), "answered after {took:?}");
+        assert_same(&prediction, &predictor.predict(&picture(seed)));
+    }
+    assert_eq!(
+        batcher.stats(),
+        BatchStats {
+            batches: 3,
+            images: 3,
+            largest: 1
+        }
+    );
+}
+
+#[test]
+fn a_batch_waits_for_a_decoding_request_at_most_the_bound() {
+    let max_wait = Duration::from_millis(300);
+    let (batcher, _) = batcher(max_wait);
+    // A request admitted and never queued (a decode that takes forever, say).
+    let stuck = batcher.incoming();
+    let start = Instant::now();
+    let pending = batcher.enqueue(picture(0), batcher.incoming()).unwrap();
+    answer(pending);
+    let took = start.elapsed();
+    assert!(
+        took >= max_wait && took < max_wait + Duration::from_secs(3),
+        "answered after {took:?} (bound {max_wait:?})"
+    );
+    drop(stuck);
+    assert_eq!(batcher.stats().largest, 1);
+}
+
+#[test]
+fn images_decoded_together_share_one_forward_and_keep_their_own_answers() {
+    let (batcher, predictor) = batcher(Duration::from_secs(60));
+    // Six requests admitted before any is queued: the first one's batch waits for the others,
+    // and goes as soon as the last is in, long before the bound.
+    let incoming: Vec<_> = (0..6).map(|_| batcher.incoming()).collect();
+    let start = Instant::now();
+    let pending: Vec<_> = incoming
+        .into_iter()
+        .enumerate()
+        .map(|(seed, incoming)| batcher.enqueue(picture(seed), incoming).unwrap())
+        .collect();
+    for (seed, pending) in pending.into_iter().enumerate() {
+        assert_same(&answer(pending), &predictor.predict(&picture(seed)));
+    }
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        batcher.stats(),
+        BatchStats {
+            batches: 1,
+            images: 6,
+            largest: 6
+        }
+    );
+    // The pictures really differ in what the network says about them.
+    let labels: std::collections::BTreeSet<_> = (0..6)
+        .map(|seed| predictor.predict(&picture(seed)).label)
+        .collect();
+    assert!(labels.len() > 1, "{labels:?}");
+}
+
+#[test]
+fn a_batch_holds_at_most_max_batch_images() {
+    let predictor = Arc::new(Predictor::shipped(&Device::flex()).unwrap());
+    let limits = BatchLimits {
+        max_batch: 4,
+        max_wait: Duration::from_secs(60),
+        queue: 16,
+    };
+    let batcher = ForwardBatcher::spawn(predictor.clone(), limits).unwrap();
+    let incoming: Vec<_> = (0..10).map(|_| batcher.incoming()).collect();
+    let pending: Vec<_> = incoming
+        .into_iter()
+        .enumerate()
+        .map(|(seed, incoming)| batcher.enqueue(picture(seed), incoming).unwrap())
+        .collect();
+    for (seed, pending) in pending.into_iter().enumerate() {
+        assert_same(&answer(pending), &predictor.predict(&picture(seed)));
+    }
+    let stats = batcher.stats();
+    assert_eq!(stats.images, 10);
+    assert_eq!(stats.largest, 4);
+    assert!(stats.batches >= 3, "{stats:?}");
+}
