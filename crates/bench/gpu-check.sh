@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# The GPU check, prepared to run unchanged on a Linux machine with an NVIDIA GPU (written on a
-# machine without one: no GPU figure in this project has been measured yet).
+# The GPU check, run unchanged on a Linux machine with an NVIDIA GPU (first run 2026-12-04 on an
+# H200 with --prebuilt: the README's GPU table).
 #
-#   crates/bench/gpu-check.sh [--data-dir DIR] [--allow-no-gpu]
+#   crates/bench/gpu-check.sh [--data-dir DIR] [--prebuilt DIR] [--allow-no-gpu]
 #
 # 1. builds `bench` and `train` in release with the `wgpu` feature (Vulkan; flex stays in as the
 #    CPU reference) and tries a `cuda` build, skipped with a note where the project or the machine
-#    has none;
+#    has none; with --prebuilt DIR it builds nothing and runs DIR/bench and DIR/train instead
+#    (built elsewhere by the same cargo command: for a GPU machine without Rust or a network);
 # 2. runs the bench's training rows (raw step and a full Learner epoch, batch 64 and 256) and
 #    inference rows (batch 1000 throughput, batch-1 latency) on wgpu and flex;
 # 3. trains one epoch of real MNIST on the GPU (MNIST_DIR or --data-dir; without data the bench's
-#    Learner epoch on synthetic digits stands in), and on two GPUs through `--devices gpu:0,gpu:1`
-#    where nvidia-smi lists two;
+#    Learner epoch on synthetic digits stands in), again with `--workers 0`, and on two GPUs
+#    through `--devices gpu:0,gpu:1` where nvidia-smi lists two;
 # 4. prints one Markdown table (and keeps every log in $GPU_CHECK_DIR, default a temp dir).
 #
 # Every step has its own time limit; a failed or timed-out step becomes a row saying so, and the
@@ -24,11 +25,13 @@ cd "$(dirname "$0")/../.."
 
 data_dir=${MNIST_DIR:-}
 allow_no_gpu=0
+prebuilt=
 while (($#)); do
   case $1 in
     --data-dir) data_dir=${2:?--data-dir needs a directory}; shift 2 ;;
+    --prebuilt) prebuilt=${2:?--prebuilt needs a directory}; shift 2 ;;
     --allow-no-gpu) allow_no_gpu=1; shift ;;
-    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "gpu-check: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -61,7 +64,17 @@ run() {
   return "$status"
 }
 
-for tool in cargo timeout; do
+if [[ -n $prebuilt ]]; then
+  bin=$prebuilt
+  for binary in bench train; do
+    [[ -x $bin/$binary ]] || { note "--prebuilt $bin: no executable $bin/$binary"; exit 1; }
+  done
+  required=(timeout)
+else
+  bin=$CARGO_TARGET_DIR/release
+  required=(cargo timeout)
+fi
+for tool in "${required[@]}"; do
   command -v "$tool" >/dev/null || { note "$tool is required"; exit 1; }
 done
 gpus=0
@@ -75,37 +88,42 @@ if ((gpus == 0 && !allow_no_gpu)); then
 fi
 gpu_name=$( ((gpus > 0)) && sed -n 's/^GPU 0: \(.*\) (UUID.*/\1/p' "$logs/gpus.txt" || echo "no NVIDIA GPU (dry run)")
 
-offline=()
-if ! run "$FETCH_LIMIT" "$logs/fetch.log" cargo fetch --locked; then
-  note "cargo fetch failed (no registry access?): building --offline from ~/.cargo's cache"
-  offline=(--offline)
-fi
-
-# --- builds ---------------------------------------------------------------------------------
-t0=$SECONDS
-if run "$BUILD_LIMIT" "$logs/build-wgpu.log" \
-  cargo build "${offline[@]}" --locked --release -p bench -p train --features bench/wgpu,train/wgpu; then
-  row "build" "wgpu + flex" "-" "ok" "release, $((SECONDS - t0)) s"
+if [[ -n $prebuilt ]]; then
+  row "build" "wgpu + flex" "-" "prebuilt" "$bin/bench, $bin/train (\`cargo build --release -p bench -p train --features bench/wgpu,train/wgpu\`, built elsewhere)"
+  row "build" "cuda" "-" "skipped" "prebuilt binaries: no cuda build tried"
 else
-  row "build" "wgpu + flex" "-" "FAILED" "see $logs/build-wgpu.log"
-  printf '%s\n' "| step | backend | batch | result | notes |" "|---|---|---:|---:|---|" "${rows[@]}"
-  exit 1
-fi
-if grep -q '^cuda *=' crates/train/Cargo.toml; then
-  t0=$SECONDS
-  if run "$BUILD_LIMIT" "$logs/build-cuda.log" \
-    cargo build "${offline[@]}" --locked --release -p train --features cuda; then
-    row "build" "cuda" "-" "ok" "release, $((SECONDS - t0)) s"
-  else
-    row "build" "cuda" "-" "skipped" "did not build here: see $logs/build-cuda.log"
+  offline=()
+  if ! run "$FETCH_LIMIT" "$logs/fetch.log" cargo fetch --locked; then
+    note "cargo fetch failed (no registry access?): building --offline from ~/.cargo's cache"
+    offline=(--offline)
   fi
-else
-  row "build" "cuda" "-" "skipped" "crates/train has no \`cuda\` feature yet (Burn's \`burn/cuda\` needs a Backend::Cuda arm in src/device.rs)"
+
+  # --- builds ---------------------------------------------------------------------------------
+  t0=$SECONDS
+  if run "$BUILD_LIMIT" "$logs/build-wgpu.log" \
+    cargo build "${offline[@]}" --locked --release -p bench -p train --features bench/wgpu,train/wgpu; then
+    row "build" "wgpu + flex" "-" "ok" "release, $((SECONDS - t0)) s"
+  else
+    row "build" "wgpu + flex" "-" "FAILED" "see $logs/build-wgpu.log"
+    printf '%s\n' "| step | backend | batch | result | notes |" "|---|---|---:|---:|---|" "${rows[@]}"
+    exit 1
+  fi
+  if grep -q '^cuda *=' crates/train/Cargo.toml; then
+    t0=$SECONDS
+    if run "$BUILD_LIMIT" "$logs/build-cuda.log" \
+      cargo build "${offline[@]}" --locked --release -p train --features cuda; then
+      row "build" "cuda" "-" "ok" "release, $((SECONDS - t0)) s"
+    else
+      row "build" "cuda" "-" "skipped" "did not build here: see $logs/build-cuda.log"
+    fi
+  else
+    row "build" "cuda" "-" "skipped" "crates/train has no \`cuda\` feature yet (Burn's \`burn/cuda\` needs a Backend::Cuda arm in src/device.rs)"
+  fi
 fi
 
 # --- the bench's rows ------------------------------------------------------------------------
 bench_json=$logs/bench.json
-if run "$BENCH_LIMIT" "$logs/bench.log" "$CARGO_TARGET_DIR/release/bench" \
+if run "$BENCH_LIMIT" "$logs/bench.log" "$bin/bench" \
   --train-backends wgpu,flex --infer-backends wgpu,flex --batch-sizes 64,256 --json "$bench_json"; then
   if command -v python3 >/dev/null; then
     while IFS= read -r line; do rows+=("$line"); done < <(python3 - "$bench_json" <<'EOF'
@@ -135,7 +153,7 @@ fi
 epoch() {
   local name=$1 dir=$logs/run-$1
   shift
-  if run "$EPOCH_LIMIT" "$logs/epoch-$name.log" "$CARGO_TARGET_DIR/release/train" "$@" \
+  if run "$EPOCH_LIMIT" "$logs/epoch-$name.log" "$bin/train" "$@" \
     --epochs 1 --plain --data-dir "$data_dir" --artifact-dir "$dir"; then
     local metrics
     metrics=$(tr -d ' \n' <"$dir/metrics.json")
@@ -149,6 +167,10 @@ epoch() {
 }
 if [[ -n $data_dir && -d $data_dir ]]; then
   epoch wgpu --device gpu
+  # The first H200 run trained at 650 img/s against a raw step of 21,894: batches built on the
+  # loader's thread are one suspect (README, "GPU"). The same epoch with them built on the
+  # training thread:
+  epoch wgpu-workers0 --device gpu --workers 0
   if ((gpus >= 2)); then
     epoch "wgpu gpu:0,gpu:1" --devices gpu:0,gpu:1
   fi

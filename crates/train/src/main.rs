@@ -44,7 +44,7 @@ struct Args {
     /// Seed of initialisation, shuffling, the validation split and augmentation
     #[arg(long)]
     seed: Option<u64>,
-    /// Data-loader worker threads
+    /// Data-loader worker threads (0: batches built on the training thread)
     #[arg(long)]
     workers: Option<usize>,
     /// Training images held out for validation / model selection

@@ -106,6 +106,22 @@ fn weights(net: &model::MnistCnn) -> Vec<f32> {
 
 /// Selection never falls back to another epoch: when the history makes an epoch best whose
 /// checkpoint is gone, the run fails and exports nothing.
+/// `workers: 0` (`--workers 0`): Burn's single-threaded loader builds each batch on the training
+/// thread when the step asks for it; the run trains as with a worker thread.
+#[test]
+fn batches_built_on_the_training_thread_train_too() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::small_config().with_workers(0);
+    fresh_run(&config, dir.path()).unwrap();
+    let history = read_history(&dir.path().join("history.jsonl")).unwrap();
+    assert_eq!(history.len(), 3, "{history:?}");
+    assert!(
+        history[2].train_loss < history[0].train_loss * 0.7,
+        "loss did not fall: {history:?}"
+    );
+}
+
 #[test]
 fn a_missing_best_checkpoint_is_an_error() {
     let _serial = serial();

@@ -44,7 +44,8 @@ pub struct TrainingConfig {
     /// Seed of weight initialisation, shuffling, the validation split and augmentation.
     #[config(default = 42)]
     pub seed: u64,
-    /// Data-loader worker threads.
+    /// Data-loader worker threads; 0 builds each batch on the training thread when the step
+    /// asks for it (Burn's `BatchDataLoader`: no thread competing with the step's).
     #[config(default = 1)]
     pub workers: usize,
     /// Training images held out for validation (model selection, early stopping).
@@ -103,9 +104,6 @@ impl TrainingConfig {
         }
         if self.batch_size == 0 {
             return invalid("batch size must be at least 1".into());
-        }
-        if self.workers == 0 {
-            return invalid("workers must be at least 1".into());
         }
         if self.valid_size == 0 {
             return invalid(
@@ -329,7 +327,6 @@ mod tests {
             ok.clone().with_lr(-1.0),
             ok.clone().with_lr(f64::NAN),
             ok.clone().with_lr(5.0),
-            ok.clone().with_workers(0),
             ok.clone().with_valid_size(0),
             ok.clone().with_early_stopping(Some(0)),
             TrainingConfig::new(MnistCnnConfig::new().with_dropout(2.0)),
