@@ -21,7 +21,6 @@
 # on this machine downloaded them). --allow-no-gpu runs everything on whatever adapter wgpu finds
 # (e.g. Mesa's lavapipe on the CPU): a dry run of the script itself, not a GPU figure.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
 
 data_dir=${MNIST_DIR:-}
 allow_no_gpu=0
@@ -31,10 +30,15 @@ while (($#)); do
     --data-dir) data_dir=${2:?--data-dir needs a directory}; shift 2 ;;
     --prebuilt) prebuilt=${2:?--prebuilt needs a directory}; shift 2 ;;
     --allow-no-gpu) allow_no_gpu=1; shift ;;
-    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "gpu-check: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
+# Directories as the caller named them, before moving to the repository's root.
+absolute() { if [[ -d $1 ]]; then (cd "$1" && pwd); else echo "$1"; fi; }
+[[ -n $data_dir ]] && data_dir=$(absolute "$data_dir")
+[[ -n $prebuilt ]] && prebuilt=$(absolute "$prebuilt")
+cd "$(dirname "$0")/../.."
 
 # Limits per step, in seconds (a cold release build of Burn with wgpu takes ~10 min on 16 cores).
 BUILD_LIMIT=${BUILD_LIMIT:-2400}

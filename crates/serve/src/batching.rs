@@ -10,8 +10,10 @@
 //! preprocessing its picture: [`Incoming`]), so a lone request goes at once. And never longer than
 //! `max_wait` from the moment the first image of the batch was queued, so a request is delayed by
 //! batching at most that much, whatever the others do (a decode that fails or is slow included).
-//! The queue itself is bounded (`queue`): a full one answers 503 like a saturated admission.
+//! The queue itself is bounded (`queue`): a full one answers 503 like a saturated admission. A
+//! forward that panics answers its batch with 500 and the thread goes on with the next one.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
@@ -24,7 +26,9 @@ use tokio::sync::oneshot;
 
 use crate::ApiError;
 
-/// How batches are formed: every field is a limit of [`crate::ServerLimits`].
+/// How batches are formed: every field is a limit of [`crate::ServerLimits`], clamped by
+/// [`ForwardBatcher::spawn`] to `1..=`[`MAX_BATCH`], at most [`MAX_BATCH_WAIT`] and
+/// `1..=`[`MAX_QUEUE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchLimits {
     /// Most images in one forward.
@@ -34,6 +38,13 @@ pub struct BatchLimits {
     /// Most images queued and not yet taken into a batch.
     pub queue: usize,
 }
+
+/// Largest batch: 1,024 images' activations are ~90 MB on the lecture's network.
+pub const MAX_BATCH: usize = 1024;
+/// Longest batch wait: a batch exists to save time, so waiting longer than this never pays.
+pub const MAX_BATCH_WAIT: Duration = Duration::from_secs(1);
+/// Longest queue (its slots are allocated up front, ~1 KB each).
+pub const MAX_QUEUE: usize = 4096;
 
 /// The forwards run so far, for logs and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -50,6 +61,27 @@ struct Job {
     pixels: Pixels,
     queued: Instant,
     answer: oneshot::Sender<Prediction>,
+    /// Counts this request as on its way until the batching thread has taken it.
+    incoming: Incoming,
+}
+
+/// A job the batching thread has taken: no longer counted as on its way.
+struct Taken {
+    pixels: Pixels,
+    answer: oneshot::Sender<Prediction>,
+}
+
+impl Job {
+    fn take(self) -> Taken {
+        let Self {
+            pixels,
+            answer,
+            incoming,
+            ..
+        } = self;
+        drop(incoming);
+        Taken { pixels, answer }
+    }
 }
 
 /// Shared between the requests and the batching thread.
@@ -78,8 +110,9 @@ impl std::fmt::Debug for ForwardBatcher {
     }
 }
 
-/// A request on its way to the queue (see the module doc): while one exists, a batch waits for
-/// it (at most `max_wait`). Dropped, or consumed by [`ForwardBatcher::enqueue`], it stops counting.
+/// A request on its way (see the module doc): admitted, and not yet taken from the queue by the
+/// batching thread. While one exists, a batch waits for it (at most `max_wait`). It stops
+/// counting when dropped (a decode that failed) or when the thread takes its image.
 #[derive(Debug)]
 pub struct Incoming(Arc<Counters>);
 
@@ -93,12 +126,12 @@ impl Drop for Incoming {
 pub type PendingPrediction = oneshot::Receiver<Prediction>;
 
 impl ForwardBatcher {
-    /// Starts the batching thread over `predictor`.
+    /// Starts the batching thread over `predictor`, with `limits` clamped (see [`BatchLimits`]).
     pub fn spawn(predictor: Arc<Predictor>, limits: BatchLimits) -> std::io::Result<Self> {
         let limits = BatchLimits {
-            max_batch: limits.max_batch.max(1),
-            queue: limits.queue.max(1),
-            ..limits
+            max_batch: limits.max_batch.clamp(1, MAX_BATCH),
+            max_wait: limits.max_wait.min(MAX_BATCH_WAIT),
+            queue: limits.queue.clamp(1, MAX_QUEUE),
         };
         let (queue, jobs) = mpsc::sync_channel(limits.queue);
         let counters = Arc::new(Counters::default());
@@ -124,8 +157,8 @@ impl ForwardBatcher {
         Incoming(self.counters.clone())
     }
 
-    /// Queues `pixels` for the next batch (never blocks); `incoming` stops counting once the
-    /// image is in the queue. 503 when the queue is full, 500 if the batching thread is gone.
+    /// Queues `pixels` for the next batch (never blocks); `incoming` counts until the batching
+    /// thread takes the image. 503 when the queue is full, 500 if the batching thread is gone.
     pub fn enqueue(
         &self,
         pixels: Pixels,
@@ -136,10 +169,9 @@ impl ForwardBatcher {
             pixels,
             queued: Instant::now(),
             answer,
+            incoming,
         };
-        let sent = self.queue.try_send(job);
-        drop(incoming);
-        match sent {
+        match self.queue.try_send(job) {
             Ok(()) => Ok(pending),
             Err(TrySendError::Full(_)) => Err(ApiError::busy()),
             Err(TrySendError::Disconnected(_)) => Err(stopped()),
@@ -164,7 +196,7 @@ impl ForwardBatcher {
 fn stopped() -> ApiError {
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "the prediction thread stopped",
+        "no prediction: the forward failed",
     )
 }
 
@@ -179,43 +211,67 @@ fn run_batches(
     let mut pixels = Vec::with_capacity(limits.max_batch);
     while let Ok(first) = jobs.recv() {
         let deadline = first.queued + limits.max_wait;
-        batch.push(first);
+        batch.push(first.take());
         fill(&mut batch, jobs, counters, limits.max_batch, deadline);
+        // Clients that went away (closed connection, request timeout) need no forward.
+        batch.retain(|job| !job.answer.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
         pixels.clear();
         pixels.extend(batch.iter().map(|job| job.pixels));
-        let predictions = predictor.predict_batch(&pixels);
+        // A panicking forward must not end the thread (every later request would get 500): its
+        // batch's answers are dropped, so those requests get 500, and the loop goes on.
+        let predictions = catch_unwind(AssertUnwindSafe(|| predictor.predict_batch(&pixels)))
+            .ok()
+            .filter(|predictions| predictions.len() == batch.len());
         counters.batches.fetch_add(1, Ordering::Relaxed);
         counters.images.fetch_add(batch.len(), Ordering::Relaxed);
         counters.largest.fetch_max(batch.len(), Ordering::Relaxed);
-        for (job, prediction) in batch.drain(..).zip(predictions) {
-            // A request that went away meanwhile has dropped its receiver: nothing to do.
-            let _ = job.answer.send(prediction);
+        match predictions {
+            Some(predictions) => {
+                for (job, prediction) in batch.drain(..).zip(predictions) {
+                    // A request that went away meanwhile has dropped its receiver.
+                    let _ = job.answer.send(prediction);
+                }
+            }
+            None => batch.clear(),
         }
     }
 }
 
-/// Adds queued jobs to `batch`: everything already waiting, then, while a request is still on
-/// its way and the deadline has not passed, whatever arrives.
+/// Adds queued jobs to `batch`: everything already waiting, then, while a request counted before
+/// that drain is still on its way and the deadline has not passed, whatever arrives. The count is
+/// read before the queue is drained: a request queued after the read was admitted after it and
+/// need not be waited for, while one counted is either drained now or still coming.
 fn fill(
-    batch: &mut Vec<Job>,
+    batch: &mut Vec<Taken>,
     jobs: &Receiver<Job>,
     counters: &Counters,
     max_batch: usize,
     deadline: Instant,
 ) {
     while batch.len() < max_batch {
-        if let Ok(job) = jobs.try_recv() {
-            batch.push(job);
-            continue;
+        let on_the_way = counters.incoming.load(Ordering::Acquire);
+        let before = batch.len();
+        while batch.len() < max_batch {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job.take()),
+                Err(_) => break,
+            }
         }
-        if counters.incoming.load(Ordering::Acquire) == 0 {
+        if batch.len() >= max_batch || on_the_way == 0 {
             return;
+        }
+        if batch.len() > before {
+            // Those just taken may have been every request on its way: count again.
+            continue;
         }
         let Some(left) = deadline.checked_duration_since(Instant::now()) else {
             return;
         };
         match jobs.recv_timeout(left) {
-            Ok(job) => batch.push(job),
+            Ok(job) => batch.push(job.take()),
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return,
         }
     }

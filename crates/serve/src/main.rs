@@ -39,14 +39,14 @@ struct Args {
     /// Longest wait for a free job slot before answering 503, in seconds
     #[arg(long, default_value_t = Seconds(DEFAULT.queue_wait))]
     queue_wait: Seconds,
-    /// Most images in one batched forward (1: no batching)
+    /// Most images in one batched forward, 1 to 1024 (1: one image per forward)
     #[arg(long, default_value_t = DEFAULT.max_batch as u16,
-          value_parser = clap::value_parser!(u16).range(1..=1024))]
+          value_parser = clap::value_parser!(u16).range(1..=serve::batching::MAX_BATCH as i64))]
     max_batch: u16,
     /// Longest a request's image waits for others decoded at the same time to join its forward,
-    /// in seconds (a lone request never waits)
-    #[arg(long, default_value_t = Seconds(DEFAULT.batch_wait))]
-    batch_wait: Seconds,
+    /// in seconds, 0 to 1 (a lone request never waits)
+    #[arg(long, default_value_t = BatchWait(DEFAULT.batch_wait))]
+    batch_wait: BatchWait,
     /// Most connections at once; more wait in the accept queue
     #[arg(long, default_value_t = DEFAULT.max_connections as u16,
           value_parser = clap::value_parser!(u16).range(1..))]
@@ -86,6 +86,31 @@ impl std::str::FromStr for Seconds {
 }
 
 impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.as_secs_f64())
+    }
+}
+
+/// `--batch-wait`: 0 (no waiting) up to [`serve::batching::MAX_BATCH_WAIT`].
+#[derive(Clone, Copy, Debug)]
+struct BatchWait(Duration);
+
+impl std::str::FromStr for BatchWait {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let max = serve::batching::MAX_BATCH_WAIT.as_secs_f64();
+        let secs: f64 = text
+            .parse()
+            .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+        if !(0.0..=max).contains(&secs) {
+            return Err(format!("{text} s: give a number of seconds in [0, {max}]"));
+        }
+        Ok(Self(Duration::from_secs_f64(secs)))
+    }
+}
+
+impl std::fmt::Display for BatchWait {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.0.as_secs_f64())
     }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use burn::tensor::Device;
 use infer::{Prediction, Predictor};
 use model::{IMAGE_SIZE, Pixels};
+use serve::batching::MAX_BATCH_WAIT;
 use serve::{BatchLimits, BatchStats, ForwardBatcher};
 
 fn batcher(max_wait: Duration) -> (ForwardBatcher, Arc<Predictor>) {
@@ -59,14 +60,14 @@ fn assert_same(batched: &Prediction, alone: &Prediction) {
 
 #[test]
 fn a_lone_request_is_not_delayed() {
-    // A wait far longer than the test: a batch that waited for company would fail it.
-    let (batcher, predictor) = batcher(Duration::from_secs(60));
+    // The longest wait there is: a batch that waited for company would take a second.
+    let (batcher, predictor) = batcher(MAX_BATCH_WAIT);
     for seed in 0..3 {
         let start = Instant::now();
         let pending = batcher.enqueue(picture(seed), batcher.incoming()).unwrap();
         let prediction = answer(pending);
         let took = start.elapsed();
-        assert!(took < Duration::from_secs(5), "answered after {took:?}");
+        assert!(took < MAX_BATCH_WAIT / 2, "answered after {took:?}");
         assert_same(&prediction, &predictor.predict(&picture(seed)));
     }
     assert_eq!(
@@ -99,9 +100,9 @@ fn a_batch_waits_for_a_decoding_request_at_most_the_bound() {
 
 #[test]
 fn images_decoded_together_share_one_forward_and_keep_their_own_answers() {
-    let (batcher, predictor) = batcher(Duration::from_secs(60));
+    let (batcher, predictor) = batcher(MAX_BATCH_WAIT);
     // Six requests admitted before any is queued: the first one's batch waits for the others,
-    // and goes as soon as the last is in, long before the bound.
+    // and goes as soon as the last is in.
     let incoming: Vec<_> = (0..6).map(|_| batcher.incoming()).collect();
     let start = Instant::now();
     let pending: Vec<_> = incoming
@@ -133,7 +134,7 @@ fn a_batch_holds_at_most_max_batch_images() {
     let predictor = Arc::new(Predictor::shipped(&Device::flex()).unwrap());
     let limits = BatchLimits {
         max_batch: 4,
-        max_wait: Duration::from_secs(60),
+        max_wait: MAX_BATCH_WAIT,
         queue: 16,
     };
     let batcher = ForwardBatcher::spawn(predictor.clone(), limits).unwrap();
@@ -150,4 +151,23 @@ fn a_batch_holds_at_most_max_batch_images() {
     assert_eq!(stats.images, 10);
     assert_eq!(stats.largest, 4);
     assert!(stats.batches >= 3, "{stats:?}");
+}
+
+#[test]
+fn limits_are_clamped() {
+    let predictor = Arc::new(Predictor::shipped(&Device::flex()).unwrap());
+    let limits = BatchLimits {
+        max_batch: 0,
+        max_wait: Duration::from_secs(3600),
+        queue: usize::MAX,
+    };
+    let batcher = ForwardBatcher::spawn(predictor, limits).unwrap();
+    assert_eq!(
+        batcher.limits(),
+        BatchLimits {
+            max_batch: 1,
+            max_wait: MAX_BATCH_WAIT,
+            queue: serve::batching::MAX_QUEUE,
+        }
+    );
 }

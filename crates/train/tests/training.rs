@@ -104,8 +104,6 @@ fn weights(net: &model::MnistCnn) -> Vec<f32> {
     [convs, denses].concat().concat()
 }
 
-/// Selection never falls back to another epoch: when the history makes an epoch best whose
-/// checkpoint is gone, the run fails and exports nothing.
 /// `workers: 0` (`--workers 0`): Burn's single-threaded loader builds each batch on the training
 /// thread when the step asks for it; the run trains as with a worker thread.
 #[test]
@@ -122,6 +120,8 @@ fn batches_built_on_the_training_thread_train_too() {
     );
 }
 
+/// Selection never falls back to another epoch: when the history makes an epoch best whose
+/// checkpoint is gone, the run fails and exports nothing.
 #[test]
 fn a_missing_best_checkpoint_is_an_error() {
     let _serial = serial();
