@@ -230,7 +230,8 @@ enum Job {
 }
 
 impl PredictResponse {
-    /// The label and probabilities alone.
+    /// The label and probabilities alone (a batched prediction's answer; [`answer`] adds the
+    /// rest).
     fn plain(prediction: infer::Prediction) -> Self {
         Self {
             label: prediction.label,
@@ -269,8 +270,6 @@ fn answer(
     let activations = (query.maps || query.stages).then(|| Activations::of(predictor, &pixels));
     let activations = activations.as_ref();
     Ok(PredictResponse {
-        label: prediction.label,
-        probabilities: prediction.probabilities,
         feature_maps: activations
             .filter(|_| query.maps)
             .map(Activations::feature_maps),
@@ -280,5 +279,6 @@ fn answer(
         explanation: query
             .explain
             .then(|| predictor.explain_digit(&pixels, prediction.label)),
+        ..PredictResponse::plain(prediction)
     })
 }

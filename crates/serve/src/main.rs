@@ -75,9 +75,7 @@ impl std::str::FromStr for Seconds {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let secs: f64 = text
-            .parse()
-            .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+        let secs = seconds(text)?;
         if !(secs > 0.0 && secs <= 86_400.0) {
             return Err(format!("{text} s: give a number of seconds in (0, 86400]"));
         }
@@ -91,6 +89,12 @@ impl std::fmt::Display for Seconds {
     }
 }
 
+/// A number of seconds, before each flag checks its range.
+fn seconds(text: &str) -> Result<f64, String> {
+    text.parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))
+}
+
 /// `--batch-wait`: 0 (no waiting) up to [`serve::batching::MAX_BATCH_WAIT`].
 #[derive(Clone, Copy, Debug)]
 struct BatchWait(Duration);
@@ -100,9 +104,7 @@ impl std::str::FromStr for BatchWait {
 
     fn from_str(text: &str) -> Result<Self, String> {
         let max = serve::batching::MAX_BATCH_WAIT.as_secs_f64();
-        let secs: f64 = text
-            .parse()
-            .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+        let secs = seconds(text)?;
         if !(0.0..=max).contains(&secs) {
             return Err(format!("{text} s: give a number of seconds in [0, {max}]"));
         }
@@ -233,4 +235,34 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
         }
         note!("shutting down: no new connections, in-flight requests finish");
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_flags_are_bounded() {
+        let parse = |args: &[&str]| Args::try_parse_from([&["serve"], args].concat());
+        for ok in [
+            &["--batch-wait", "0"][..],
+            &["--batch-wait", "1"],
+            &["--max-batch", "1"],
+            &["--max-batch", "1024"],
+        ] {
+            assert!(parse(ok).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            &["--batch-wait", "1.5"][..],
+            &["--batch-wait=-0.1"],
+            &["--batch-wait", "NaN"],
+            &["--max-batch", "0"],
+            &["--max-batch", "1025"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        let defaults = parse(&[]).expect("the defaults parse");
+        assert_eq!(defaults.batch_wait.0, DEFAULT.batch_wait);
+        assert_eq!(usize::from(defaults.max_batch), DEFAULT.max_batch);
+    }
 }

@@ -65,9 +65,7 @@ impl ServerLimits {
         request_timeout: Duration::from_secs(30),
         shutdown_grace: Duration::from_secs(5),
     };
-}
 
-impl ServerLimits {
     /// The batching limits. The queue holds one image per connection, so it is never the
     /// bound a client meets first.
     pub fn batching(&self) -> BatchLimits {

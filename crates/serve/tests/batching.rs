@@ -9,20 +9,42 @@ use std::time::{Duration, Instant};
 use burn::tensor::Device;
 use infer::{Prediction, Predictor};
 use model::{IMAGE_SIZE, Pixels};
-use serve::batching::MAX_BATCH_WAIT;
+use serve::batching::{MAX_BATCH_WAIT, MAX_QUEUE, PendingPrediction};
 use serve::{BatchLimits, BatchStats, ForwardBatcher};
 
+/// A batcher of batches up to 64 waiting at most `max_wait`.
 fn batcher(max_wait: Duration) -> (ForwardBatcher, Arc<Predictor>) {
-    let predictor = Arc::new(Predictor::shipped(&Device::flex()).unwrap());
-    let limits = BatchLimits {
+    batcher_with(BatchLimits {
         max_batch: 64,
         max_wait,
         queue: 16,
-    };
+    })
+}
+
+fn batcher_with(limits: BatchLimits) -> (ForwardBatcher, Arc<Predictor>) {
+    let predictor = Arc::new(Predictor::shipped(&Device::flex()).unwrap());
     (
         ForwardBatcher::spawn(predictor.clone(), limits).unwrap(),
         predictor,
     )
+}
+
+/// `count` requests admitted before any is queued, then queued one after another: image `seed`
+/// for the `seed`-th.
+fn admit_then_queue(batcher: &ForwardBatcher, count: usize) -> Vec<PendingPrediction> {
+    let incoming: Vec<_> = (0..count).map(|_| batcher.incoming()).collect();
+    incoming
+        .into_iter()
+        .enumerate()
+        .map(|(seed, incoming)| batcher.enqueue(picture(seed), incoming).unwrap())
+        .collect()
+}
+
+/// Each answer equals the prediction of its image alone.
+fn assert_each_as_alone(pending: Vec<PendingPrediction>, predictor: &Predictor) {
+    for (seed, pending) in pending.into_iter().enumerate() {
+        assert_same(&answer(pending), &predictor.predict(&picture(seed)));
+    }
 }
 
 /// A different picture for each `seed`: a bar, a box and a diagonal, thick and bright.
@@ -43,7 +65,7 @@ fn picture(seed: usize) -> Pixels {
     pixels
 }
 
-fn answer(pending: serve::batching::PendingPrediction) -> Prediction {
+fn answer(pending: PendingPrediction) -> Prediction {
     tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap()
@@ -103,16 +125,8 @@ fn images_decoded_together_share_one_forward_and_keep_their_own_answers() {
     let (batcher, predictor) = batcher(MAX_BATCH_WAIT);
     // Six requests admitted before any is queued: the first one's batch waits for the others,
     // and goes as soon as the last is in.
-    let incoming: Vec<_> = (0..6).map(|_| batcher.incoming()).collect();
     let start = Instant::now();
-    let pending: Vec<_> = incoming
-        .into_iter()
-        .enumerate()
-        .map(|(seed, incoming)| batcher.enqueue(picture(seed), incoming).unwrap())
-        .collect();
-    for (seed, pending) in pending.into_iter().enumerate() {
-        assert_same(&answer(pending), &predictor.predict(&picture(seed)));
-    }
+    assert_each_as_alone(admit_then_queue(&batcher, 6), &predictor);
     assert!(start.elapsed() < Duration::from_secs(5));
     assert_eq!(
         batcher.stats(),
@@ -131,22 +145,12 @@ fn images_decoded_together_share_one_forward_and_keep_their_own_answers() {
 
 #[test]
 fn a_batch_holds_at_most_max_batch_images() {
-    let predictor = Arc::new(Predictor::shipped(&Device::flex()).unwrap());
-    let limits = BatchLimits {
+    let (batcher, predictor) = batcher_with(BatchLimits {
         max_batch: 4,
         max_wait: MAX_BATCH_WAIT,
         queue: 16,
-    };
-    let batcher = ForwardBatcher::spawn(predictor.clone(), limits).unwrap();
-    let incoming: Vec<_> = (0..10).map(|_| batcher.incoming()).collect();
-    let pending: Vec<_> = incoming
-        .into_iter()
-        .enumerate()
-        .map(|(seed, incoming)| batcher.enqueue(picture(seed), incoming).unwrap())
-        .collect();
-    for (seed, pending) in pending.into_iter().enumerate() {
-        assert_same(&answer(pending), &predictor.predict(&picture(seed)));
-    }
+    });
+    assert_each_as_alone(admit_then_queue(&batcher, 10), &predictor);
     let stats = batcher.stats();
     assert_eq!(stats.images, 10);
     assert_eq!(stats.largest, 4);
@@ -155,19 +159,40 @@ fn a_batch_holds_at_most_max_batch_images() {
 
 #[test]
 fn limits_are_clamped() {
-    let predictor = Arc::new(Predictor::shipped(&Device::flex()).unwrap());
-    let limits = BatchLimits {
+    let (batcher, _) = batcher_with(BatchLimits {
         max_batch: 0,
         max_wait: Duration::from_secs(3600),
         queue: usize::MAX,
-    };
-    let batcher = ForwardBatcher::spawn(predictor, limits).unwrap();
+    });
     assert_eq!(
         batcher.limits(),
         BatchLimits {
             max_batch: 1,
             max_wait: MAX_BATCH_WAIT,
-            queue: serve::batching::MAX_QUEUE,
+            queue: MAX_QUEUE,
         }
     );
+}
+
+#[test]
+fn a_full_queue_answers_busy() {
+    // One queued image at most: while the thread runs a forward, the next images find it full.
+    let (batcher, _) = batcher_with(BatchLimits {
+        max_batch: 64,
+        max_wait: Duration::ZERO,
+        queue: 1,
+    });
+    let outcomes: Vec<_> = (0..2000)
+        .map(|seed| batcher.enqueue(picture(seed), batcher.incoming()))
+        .collect();
+    let busy = outcomes
+        .iter()
+        .filter(|o| o.as_ref().is_err_and(|e| e.0 == 503))
+        .count();
+    assert!(busy > 0, "no image was refused");
+    let queued: Vec<_> = outcomes.into_iter().filter_map(Result::ok).collect();
+    assert_eq!(queued.len() + busy, 2000, "every refusal is a 503");
+    for pending in queued {
+        answer(pending);
+    }
 }

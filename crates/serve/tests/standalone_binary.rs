@@ -1,13 +1,15 @@
 //! The built `serve` program runs on its own, as `cargo install` leaves it: started from an empty
 //! directory with no `MNIST_CNN_MODEL`, it answers with the model compiled into it.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// Longest wait for the server's startup line (it loads the model first).
-const STARTUP: Duration = Duration::from_secs(60);
+use common::{STARTUP, agent, seven_png};
+
 /// Longest wait for one HTTP answer.
 const REQUEST: Duration = Duration::from_secs(30);
 
@@ -63,19 +65,10 @@ fn installed_binary_serves_the_built_in_model_from_an_empty_directory() {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("unexpected startup line: {startup}"));
 
-    let seven = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/digits/seven.png"),
-    )
-    .unwrap();
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .timeout_global(Some(REQUEST))
-            .build(),
-    );
-    let mut response = agent
+    let mut response = agent(REQUEST)
         .post(format!("{base}/api/predict"))
         .header("content-type", "image/png")
-        .send(&seven[..])
+        .send(&seven_png()[..])
         .unwrap();
     let body: serde_json::Value =
         serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
@@ -106,11 +99,7 @@ fn a_closed_stdout_does_not_stop_the_server() {
         .unwrap();
     drop(child.stdout.take());
     let mut server = Server(child);
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .timeout_global(Some(REQUEST))
-            .build(),
-    );
+    let agent = agent(REQUEST);
     let url = format!("http://127.0.0.1:{port}/api/model");
     let deadline = std::time::Instant::now() + STARTUP;
     let status = loop {
