@@ -1,8 +1,8 @@
 //! The slice work of an unpadded, stride-1 convolution computed as patches × weights: cutting
 //! the input into patches (im2col), folding patch gradients back onto the input (col2im), and
 //! the two layout moves between Burn's `[batch, filters, positions]` and the filter-major
-//! layout the matrix products use. The matrix products are Burn's (flex's `float_matmul`, see
-//! `super::flex`).
+//! layout the matrix products use. The matrix products run in `super::flex`, through the
+//! workspace's `sgemm` crate (the `gemm` crate flex itself calls, minus flex's extra output copy).
 //!
 //! Why this beats Burn's generic path for this network: flex's `conv2d` cuts the patches in its
 //! forward and throws them away; Burn's backward then computes the weight gradient as another

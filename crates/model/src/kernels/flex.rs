@@ -3,10 +3,10 @@
 //! on `Autodiff<Flex>` the same forward plus the op's own backward (`autodiff` module below).
 
 use burn::backend::flex::FlexTensor;
-use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Flex, backend_extension};
-use burn::tensor::{Shape, TensorData};
+use burn::tensor::TensorData;
+use sgemm::MatRef;
 
 use super::conv::{ConvShape, cut_patches, to_batch_major};
 use super::max_pool::{PoolActivation, PoolShape, max_pool_activate};
@@ -62,6 +62,17 @@ fn f32_tensor<const D: usize>(values: Vec<f32>, dims: [usize; D]) -> FlexTensor 
     FlexTensor::from_data(TensorData::new(values, dims))
 }
 
+/// `values` read as a row-major `rows x cols` matrix.
+fn matrix(values: &[f32], rows: usize, cols: usize) -> MatRef<'_> {
+    MatRef::row_major(values, rows, cols).expect("the kernels size their matrices from one shape")
+}
+
+/// `lhs x rhs`, row-major, through [`sgemm`] rather than flex's `float_matmul`, whose output
+/// is allocated, zeroed and copied once more before the product writes it (see the crate docs).
+fn product(lhs: MatRef<'_>, rhs: MatRef<'_>) -> Vec<f32> {
+    sgemm::product(lhs, rhs).expect("the kernels size their matrices from one shape")
+}
+
 /// Runs the pool kernel; the codes only when a backward will need them.
 fn pool_forward(
     x: FlexTensor,
@@ -101,17 +112,20 @@ fn conv_forward(x: FlexTensor, weight: &FlexTensor, bias: &FlexTensor) -> ConvFo
         kernel_width,
     };
     let (k, n) = (shape.patch_len(), shape.positions());
-    let patches = f32_tensor(cut_patches(shape, values(&x)), [k, batch * n]);
+    let patches = cut_patches(shape, values(&x));
     // [filters, K] x [K, batch * N] -> [filters, batch * N]
-    let weight_rows = weight.reshape(Shape::new([filters, k]));
-    let product = contiguous(Flex::float_matmul(weight_rows, patches.clone()));
+    let weight = contiguous(weight.clone());
+    let product = product(
+        matrix(values(&weight), filters, k),
+        matrix(&patches, k, batch * n),
+    );
     let bias = contiguous(bias.clone());
-    let out = to_batch_major(values(&product), values(&bias), batch, n);
+    let out = to_batch_major(&product, values(&bias), batch, n);
     let out_dims = [batch, filters, shape.out_height(), shape.out_width()];
     ConvForward {
         out: f32_tensor(out, out_dims),
         shape,
-        patches,
+        patches: f32_tensor(patches, [k, batch * n]),
     }
 }
 
@@ -134,16 +148,14 @@ mod autodiff {
     use burn::backend::autodiff::grads::Gradients;
     use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
     use burn::backend::flex::FlexTensor;
-    use burn::backend::ops::FloatTensorOps;
     use burn::backend::tensor::FloatTensor;
     use burn::backend::{Autodiff, Flex};
-    use burn::tensor::Shape;
 
     use super::super::conv::{ConvShape, bias_gradient, fold_patches, to_filter_major};
     use super::super::max_pool::{PoolActivation, max_pool_activate_backward};
     use super::{
-        ConvForward, FlexKernels, contiguous, conv_forward, dims4, f32_tensor, pool_forward,
-        pool_shape, values,
+        ConvForward, FlexKernels, contiguous, conv_forward, dims4, f32_tensor, matrix,
+        pool_forward, pool_shape, product, values,
     };
 
     /// What the pool's backward needs: one byte per output value instead of an `i64` index
@@ -215,21 +227,23 @@ mod autodiff {
             // dY as [filters, batch * N], the layout of the forward's product.
             let grad_out = contiguous(grad_out);
             let grad_out = to_filter_major(values(&grad_out), filters, shape.batch, n);
-            let grad_out = f32_tensor(grad_out, [filters, shape.batch * n]);
             if let Some(node) = bias_node {
-                let grad = bias_gradient(values(&grad_out), filters);
+                let grad = bias_gradient(&grad_out, filters);
                 grads.register::<Flex>(node.id, f32_tensor(grad, [filters]));
             }
+            let grad_out = matrix(&grad_out, filters, shape.batch * n);
             if let Some(node) = weight_node {
                 // dW = dY [filters, batch * N] x P^T [batch * N, K]
-                let grad = Flex::float_matmul(grad_out.clone(), patches.transpose(0, 1));
-                grads.register::<Flex>(node.id, grad.reshape(weight.layout().shape().clone()));
+                let patches = matrix(values(&patches), k, shape.batch * n);
+                let grad = product(grad_out, patches.transpose());
+                grads.register::<Flex>(node.id, f32_tensor(grad, dims4(&weight)));
             }
             if let Some(node) = x_node {
                 // dP = W^T [K, filters] x dY [filters, batch * N], folded back onto the input
-                let weight_t = weight.reshape(Shape::new([filters, k])).transpose(0, 1);
-                let patch_grads = contiguous(Flex::float_matmul(weight_t, grad_out));
-                let grad = fold_patches(shape, values(&patch_grads));
+                let weight = contiguous(weight);
+                let weight_t = matrix(values(&weight), filters, k).transpose();
+                let patch_grads = product(weight_t, grad_out);
+                let grad = fold_patches(shape, &patch_grads);
                 let dims = [shape.batch, shape.channels, shape.height, shape.width];
                 grads.register::<Flex>(node.id, f32_tensor(grad, dims));
             }
