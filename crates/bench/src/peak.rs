@@ -1,10 +1,12 @@
 //! The machine's limit for this workload: the best GFLOP/s of a 2048x2048 f32 matrix product on
 //! the flex device, whose matmul is the `gemm` crate on rayon's pool (its size is the thread
-//! count: `RAYON_NUM_THREADS`), the same call the network's products make. `compare.sh` holds a
-//! training step's rate (its products' FLOPs per image, [`model::shape::ProductFlops`], × img/s)
-//! against it and against numpy's BLAS at the same thread count. (Through Burn rather than
-//! `gemm::gemm` directly: that function is `unsafe`, which the workspace forbids; at this size
-//! the tensor layer's cost is one 16 MiB allocation per product.)
+//! count: `RAYON_NUM_THREADS`), with the AVX-512 kernels where the CPU has them: the `gemm` call
+//! the network's products make (the convolution kernel's through the workspace's `sgemm`, the
+//! rest through flex). `compare.sh` holds a training step's rate (its products' FLOPs per image,
+//! [`model::shape::ProductFlops`], × img/s) against it and against numpy's BLAS at the same
+//! thread count. The timed product includes flex's extra output copy (one zeroed 16 MiB
+//! allocation copied into another, next to ~85 ms of arithmetic at 1 thread), so the peak is,
+//! if anything, slightly low.
 
 use std::time::Instant;
 

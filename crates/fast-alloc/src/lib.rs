@@ -14,8 +14,9 @@
 //! (`perf stat -e page-faults`, crates/bench/README.md). [`PURGE_DELAY_MS`] keeps that margin;
 //! an idle server still gives its memory back after it.
 //!
-//! This crate is the workspace's one exception to `unsafe_code = "forbid"` (Cargo.toml: `deny`
-//! here, allowed on [`init`] alone): setting a mimalloc option is a foreign call.
+//! This crate is one of the workspace's two exceptions to `unsafe_code = "forbid"` (Cargo.toml:
+//! `deny` here, allowed on [`init`] alone): setting a mimalloc option is a foreign call. The
+//! other is `sgemm`'s call into `gemm`.
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
