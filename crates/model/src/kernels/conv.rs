@@ -24,19 +24,7 @@
 
 use rayon::prelude::*;
 
-/// Below this many values a pass runs on the calling thread: at batch 1 (conv2's patches are
-/// 35k values) waking rayon's workers costs more than the copy.
-const PARALLEL_MIN_VALUES: usize = 1 << 16;
-
-/// The `with_min_len` that keeps a pass over `chunks` chunks and `values` values in one task
-/// when it is small.
-fn min_len(values: usize, chunks: usize) -> usize {
-    if values < PARALLEL_MIN_VALUES {
-        chunks.max(1)
-    } else {
-        1
-    }
-}
+use super::threads::parallel;
 
 /// The shape of one convolution: a `[batch, channels, height, width]` input and a
 /// `kernel_height x kernel_width` window, stride 1, no padding, no dilation, one group.
@@ -117,21 +105,24 @@ pub fn cut_patches(shape: ConvShape, input: &[f32]) -> Vec<f32> {
     }
     let (n, out_w, width) = (shape.positions(), shape.out_width(), shape.width);
     let starts: Vec<usize> = shape.rows().map(|(_, start)| start).collect();
-    let tasks = min_len(patches.len(), starts.len());
-    patches
-        .par_chunks_mut(row_len)
-        .zip(starts.par_iter())
-        .with_min_len(tasks)
-        .for_each(|(row, &start)| {
-            for (image, row) in input
-                .chunks_exact(shape.image_len())
-                .zip(row.chunks_exact_mut(n))
-            {
-                for (oy, segment) in row.chunks_exact_mut(out_w).enumerate() {
-                    segment.copy_from_slice(&image[start + oy * width..][..out_w]);
-                }
+    let cut = |(row, &start): (&mut [f32], &usize)| {
+        for (image, row) in input
+            .chunks_exact(shape.image_len())
+            .zip(row.chunks_exact_mut(n))
+        {
+            for (oy, segment) in row.chunks_exact_mut(out_w).enumerate() {
+                segment.copy_from_slice(&image[start + oy * width..][..out_w]);
             }
-        });
+        }
+    };
+    if parallel(patches.len()) {
+        patches
+            .par_chunks_mut(row_len)
+            .zip(starts.par_iter())
+            .for_each(cut);
+    } else {
+        patches.chunks_mut(row_len).zip(starts.iter()).for_each(cut);
+    }
     patches
 }
 
@@ -154,22 +145,23 @@ pub fn fold_patches(shape: ConvShape, patch_grads: &[f32]) -> Vec<f32> {
     }
     let (n, out_w, width) = (shape.positions(), shape.out_width(), shape.width);
     // One task per image: each writes only its own input gradient.
-    let tasks = min_len(patch_grads.len(), shape.batch);
-    grads
-        .par_chunks_mut(shape.image_len())
-        .enumerate()
-        .with_min_len(tasks)
-        .for_each(|(b, image)| {
-            for (row, start) in shape.rows() {
-                let row = &patch_grads[row * row_len + b * n..][..n];
-                for (oy, segment) in row.chunks_exact(out_w).enumerate() {
-                    let target = &mut image[start + oy * width..][..out_w];
-                    for (t, g) in target.iter_mut().zip(segment) {
-                        *t += g;
-                    }
+    let fold = |(b, image): (usize, &mut [f32])| {
+        for (row, start) in shape.rows() {
+            let row = &patch_grads[row * row_len + b * n..][..n];
+            for (oy, segment) in row.chunks_exact(out_w).enumerate() {
+                let target = &mut image[start + oy * width..][..out_w];
+                for (t, g) in target.iter_mut().zip(segment) {
+                    *t += g;
                 }
             }
-        });
+        }
+    };
+    let image_len = shape.image_len();
+    if parallel(patch_grads.len()) {
+        grads.par_chunks_mut(image_len).enumerate().for_each(fold);
+    } else {
+        grads.chunks_mut(image_len).enumerate().for_each(fold);
+    }
     grads
 }
 
@@ -194,18 +186,22 @@ pub fn to_batch_major(
     if out.is_empty() {
         return out;
     }
-    let tasks = min_len(out.len(), batch);
-    out.par_chunks_mut(filters * positions)
-        .enumerate()
-        .with_min_len(tasks)
-        .for_each(|(b, image)| {
-            for (f, plane) in image.chunks_exact_mut(positions).enumerate() {
-                let from = &filter_major[(f * batch + b) * positions..][..positions];
-                for (o, v) in plane.iter_mut().zip(from) {
-                    *o = v + bias[f];
-                }
+    let move_image = |(b, image): (usize, &mut [f32])| {
+        for (f, plane) in image.chunks_exact_mut(positions).enumerate() {
+            let from = &filter_major[(f * batch + b) * positions..][..positions];
+            for (o, v) in plane.iter_mut().zip(from) {
+                *o = v + bias[f];
             }
-        });
+        }
+    };
+    let image_len = filters * positions;
+    if parallel(out.len()) {
+        out.par_chunks_mut(image_len)
+            .enumerate()
+            .for_each(move_image);
+    } else {
+        out.chunks_mut(image_len).enumerate().for_each(move_image);
+    }
     out
 }
 
@@ -228,15 +224,19 @@ pub fn to_filter_major(
     if out.is_empty() {
         return out;
     }
-    let tasks = min_len(out.len(), filters);
-    out.par_chunks_mut(batch * positions)
-        .enumerate()
-        .with_min_len(tasks)
-        .for_each(|(f, rows)| {
-            for (b, plane) in rows.chunks_exact_mut(positions).enumerate() {
-                plane.copy_from_slice(&batch_major[(b * filters + f) * positions..][..positions]);
-            }
-        });
+    let move_filter = |(f, rows): (usize, &mut [f32])| {
+        for (b, plane) in rows.chunks_exact_mut(positions).enumerate() {
+            plane.copy_from_slice(&batch_major[(b * filters + f) * positions..][..positions]);
+        }
+    };
+    let filter_len = batch * positions;
+    if parallel(out.len()) {
+        out.par_chunks_mut(filter_len)
+            .enumerate()
+            .for_each(move_filter);
+    } else {
+        out.chunks_mut(filter_len).enumerate().for_each(move_filter);
+    }
     out
 }
 

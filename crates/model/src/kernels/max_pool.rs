@@ -20,6 +20,10 @@
 //! non-decreasing activation: ReLU, or leaky ReLU with `slope >= 0`. [`PoolActivation::monotone`]
 //! says so and the caller checks it.
 
+use rayon::prelude::*;
+
+use super::threads::parallel;
+
 /// The activation fused after the pool.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum PoolActivation {
@@ -227,17 +231,39 @@ pub fn max_pool_activate(
     }
     let task = planes_per_task(shape);
     let (in_chunk, out_chunk) = (task * shape.in_plane(), task * shape.out_plane());
-    {
-        use rayon::prelude::*;
-        let inputs = input.par_chunks(in_chunk);
-        match codes.as_mut() {
-            Some(codes) => inputs
-                .zip(out.par_chunks_mut(out_chunk))
-                .zip(codes.par_chunks_mut(out_chunk))
-                .for_each(|((i, o), c)| forward_planes(shape, act, i, o, Some(c))),
-            None => inputs
-                .zip(out.par_chunks_mut(out_chunk))
-                .for_each(|(i, o)| forward_planes(shape, act, i, o, None)),
+    let parallel = parallel(input.len());
+    match codes.as_mut() {
+        Some(codes) => {
+            let pool = |((i, o), c): ((&[f32], &mut [f32]), &mut [u8])| {
+                forward_planes(shape, act, i, o, Some(c))
+            };
+            if parallel {
+                input
+                    .par_chunks(in_chunk)
+                    .zip(out.par_chunks_mut(out_chunk))
+                    .zip(codes.par_chunks_mut(out_chunk))
+                    .for_each(pool);
+            } else {
+                input
+                    .chunks(in_chunk)
+                    .zip(out.chunks_mut(out_chunk))
+                    .zip(codes.chunks_mut(out_chunk))
+                    .for_each(pool);
+            }
+        }
+        None => {
+            let pool = |(i, o): (&[f32], &mut [f32])| forward_planes(shape, act, i, o, None);
+            if parallel {
+                input
+                    .par_chunks(in_chunk)
+                    .zip(out.par_chunks_mut(out_chunk))
+                    .for_each(pool);
+            } else {
+                input
+                    .chunks(in_chunk)
+                    .zip(out.chunks_mut(out_chunk))
+                    .for_each(pool);
+            }
         }
     }
     (out, codes)
@@ -264,13 +290,20 @@ pub fn max_pool_activate_backward(
     }
     let task = planes_per_task(shape);
     let (in_chunk, out_chunk) = (task * shape.in_plane(), task * shape.out_plane());
-    {
-        use rayon::prelude::*;
+    let unpool =
+        |((gi, go), c): ((&mut [f32], &[f32]), &[u8])| backward_planes(shape, act, go, c, gi);
+    if parallel(grad_in.len()) {
         grad_in
             .par_chunks_mut(in_chunk)
             .zip(grad_out.par_chunks(out_chunk))
             .zip(codes.par_chunks(out_chunk))
-            .for_each(|((gi, go), c)| backward_planes(shape, act, go, c, gi));
+            .for_each(unpool);
+    } else {
+        grad_in
+            .chunks_mut(in_chunk)
+            .zip(grad_out.chunks(out_chunk))
+            .zip(codes.chunks(out_chunk))
+            .for_each(unpool);
     }
     grad_in
 }

@@ -24,6 +24,8 @@ pub mod conv;
 mod flex;
 #[cfg(feature = "flex")]
 pub mod max_pool;
+#[cfg(feature = "flex")]
+mod threads;
 
 #[cfg(feature = "flex")]
 use burn::nn::PaddingConfig2d;
