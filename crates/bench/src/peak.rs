@@ -5,7 +5,7 @@
 //! rest through flex). `compare.sh` holds a training step's rate (its products' FLOPs per image,
 //! [`model::shape::ProductFlops`], × img/s) against it and against numpy's BLAS at the same
 //! thread count. The timed product includes flex's extra output copy (one zeroed 16 MiB
-//! allocation copied into another, next to ~85 ms of arithmetic at 1 thread), so the peak is,
+//! allocation copied into another, next to ~75 ms of arithmetic at 1 thread), so the peak is,
 //! if anything, slightly low.
 
 use std::time::Instant;

@@ -10,14 +10,19 @@
 //! crates/bench/README.md). Here the product writes once into memory nobody reads first.
 //!
 //! This crate is the workspace's second exception to `unsafe_code = "forbid"` (the first is
-//! `fast-alloc`; Cargo.toml: `deny`, allowed on [`product`] alone): `gemm::gemm` is an `unsafe
-//! fn` over raw pointers and strides.
+//! `fast-alloc`; Cargo.toml: `deny`, allowed on [`product`] and its helper alone): `gemm::gemm`
+//! is an `unsafe fn` over raw pointers and strides.
 
 use thiserror::Error;
 
 /// Products of at least this many multiply-adds (`m * n * k`) run on rayon's pool: flex's own
 /// threshold (192³), below which waking the workers costs more than they save.
 const PARALLEL_MIN_OPS: usize = 192 * 192 * 192;
+
+/// Outputs of fewer values start from zeros (see [`product`]), so that gemm's paths for small
+/// outputs (up to 256 values) never see uninitialised memory; zeroing 16 KiB costs nothing next
+/// to a product.
+const UNINIT_MIN_LEN: usize = 4096;
 
 /// Why a view or a product was refused.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -159,24 +164,60 @@ pub fn product(lhs: MatRef<'_>, rhs: MatRef<'_>) -> Result<Vec<f32>, ShapeError>
     } else {
         gemm::Parallelism::None
     };
+    // gemm's vector paths (one row or one column: gemv) make a slice over the destination
+    // before writing it, and a slice must hold initialised values. Those, the outer products
+    // (k <= 2) and small outputs start from zeros, cheap at their size: only gemm's blocked
+    // kernels, which write through raw pointers and are where the saving is, get uninitialised
+    // memory.
+    if m == 1 || n == 1 || k <= 2 || len < UNINIT_MIN_LEN {
+        let mut out = vec![0.0; len];
+        // SAFETY: as below, on initialised memory (`len` values, row-major, no aliasing).
+        unsafe { gemm_into(m, n, k, out.as_mut_ptr(), lhs, rhs, parallelism) };
+        return Ok(out);
+    }
     let mut out = Vec::<f32>::with_capacity(len);
-    // The strides are below the slices' lengths (`MatRef::strided`), so they fit in an isize.
-    let stride = |s: usize| s as isize;
     // SAFETY:
     // - `out` has capacity for `m * n` values, and gemm writes exactly the `m x n` elements of
     //   a row-major destination (row stride `n`, column stride 1: no two elements alias, all
     //   inside the allocation). With `read_dst` false it only writes them (`dst = beta * lhs *
-    //   rhs`), so the uninitialised values are never read.
-    // - Every element gemm reads from `lhs` (`m x k`) and `rhs` (`k x n`) is inside its slice:
-    //   `MatRef`'s constructors checked the last one, and strides are non-negative.
-    // - `out` is a fresh allocation, so it aliases neither input; the inputs are shared
-    //   borrows that outlive the call.
+    //   rhs`), through raw pointers on this path (m, n > 1, k > 2, a large output: gemm's
+    //   blocked kernels), so the uninitialised values are never read. (gemm's experimental
+    //   Apple AMX kernels would read them: see Cargo.toml.)
+    // - Reads stay inside `lhs` and `rhs`, and `out` aliases neither: see `gemm_into`.
+    unsafe {
+        gemm_into(m, n, k, out.as_mut_ptr(), lhs, rhs, parallelism);
+        // Every one of the `len` values was written above.
+        out.set_len(len);
+    }
+    Ok(out)
+}
+
+/// `dst := lhs x rhs` for an `m x n` row-major `dst` (`m`, `n`, `k` > 0, from `lhs` and `rhs`).
+///
+/// # Safety
+/// `dst` must point to `m * n` writable `f32`s that alias neither `lhs` nor `rhs`; gemm may read
+/// them only on the paths `product` gives initialised memory.
+#[allow(unsafe_code)]
+unsafe fn gemm_into(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: *mut f32,
+    lhs: MatRef<'_>,
+    rhs: MatRef<'_>,
+    parallelism: gemm::Parallelism,
+) {
+    // The strides are below the slices' lengths (`MatRef::strided`), so they fit in an isize.
+    let stride = |s: usize| s as isize;
+    // SAFETY: every element gemm reads from `lhs` (`m x k`) and `rhs` (`k x n`) is inside its
+    // slice (`MatRef`'s constructors checked the last one; strides are non-negative), the
+    // shared borrows outlive the call, and the caller vouches for `dst`.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            out.as_mut_ptr(),
+            dst,
             1,
             stride(n),
             false,
@@ -193,10 +234,7 @@ pub fn product(lhs: MatRef<'_>, rhs: MatRef<'_>) -> Result<Vec<f32>, ShapeError>
             false,
             parallelism,
         );
-        // Every one of the `len` values was written above.
-        out.set_len(len);
     }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -243,8 +281,13 @@ mod tests {
     #[test]
     fn row_major_products_match_the_triple_loop() {
         // Sizes off every kernel's register block, and one large enough to run in parallel.
+        // Each of gemm's paths: vector by matrix and matrix by vector (gemv), k <= 2 (outer
+        // products), small outputs, the blocked kernels, the blocked kernels on rayon's pool.
         for (m, k, n) in [
             (1, 1, 1),
+            (1, 17, 33),
+            (33, 17, 1),
+            (5, 2, 7),
             (3, 5, 7),
             (17, 33, 65),
             (64, 288, 121),
@@ -276,6 +319,18 @@ mod tests {
             }
         }
         assert_close(&got, &want, k);
+    }
+
+    #[test]
+    fn transposed_operands_on_every_path() {
+        // The weight gradient's layout (rhs transposed) on a small output, and a transposed
+        // lhs against a single column; then both transposed on a large output.
+        for (m, k, n) in [(8, 40, 16), (17, 33, 1), (70, 90, 80)] {
+            let (a, b) = (values(k * m, 7), values(n * k, 8));
+            let lhs = MatRef::row_major(&a, k, m).unwrap().transpose();
+            let rhs = MatRef::row_major(&b, n, k).unwrap().transpose();
+            assert_close(&product(lhs, rhs).unwrap(), &naive(lhs, rhs), k);
+        }
     }
 
     #[test]
