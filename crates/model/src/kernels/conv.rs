@@ -22,9 +22,7 @@
 //! output position `(oy, ox)`, the input value `x[b, c, oy + ky, ox + kx]`; for fixed `b` and `oy`
 //! that is `out_w` consecutive input values, so cutting and folding copy whole row segments.
 
-use rayon::prelude::*;
-
-use super::threads::parallel;
+use super::threads::for_each_task;
 
 /// The shape of one convolution: a `[batch, channels, height, width]` input and a
 /// `kernel_height x kernel_width` window, stride 1, no padding, no dilation, one group.
@@ -105,7 +103,9 @@ pub fn cut_patches(shape: ConvShape, input: &[f32]) -> Vec<f32> {
     }
     let (n, out_w, width) = (shape.positions(), shape.out_width(), shape.width);
     let starts: Vec<usize> = shape.rows().map(|(_, start)| start).collect();
-    let cut = |(row, &start): (&mut [f32], &usize)| {
+    let values = patches.len();
+    let rows = patches.chunks_mut(row_len).zip(&starts);
+    for_each_task(values, rows, |(row, &start)| {
         for (image, row) in input
             .chunks_exact(shape.image_len())
             .zip(row.chunks_exact_mut(n))
@@ -114,15 +114,7 @@ pub fn cut_patches(shape: ConvShape, input: &[f32]) -> Vec<f32> {
                 segment.copy_from_slice(&image[start + oy * width..][..out_w]);
             }
         }
-    };
-    if parallel(patches.len()) {
-        patches
-            .par_chunks_mut(row_len)
-            .zip(starts.par_iter())
-            .for_each(cut);
-    } else {
-        patches.chunks_mut(row_len).zip(starts.iter()).for_each(cut);
-    }
+    });
     patches
 }
 
@@ -145,7 +137,8 @@ pub fn fold_patches(shape: ConvShape, patch_grads: &[f32]) -> Vec<f32> {
     }
     let (n, out_w, width) = (shape.positions(), shape.out_width(), shape.width);
     // One task per image: each writes only its own input gradient.
-    let fold = |(b, image): (usize, &mut [f32])| {
+    let images = grads.chunks_mut(shape.image_len()).enumerate();
+    for_each_task(patch_grads.len(), images, |(b, image)| {
         for (row, start) in shape.rows() {
             let row = &patch_grads[row * row_len + b * n..][..n];
             for (oy, segment) in row.chunks_exact(out_w).enumerate() {
@@ -155,13 +148,7 @@ pub fn fold_patches(shape: ConvShape, patch_grads: &[f32]) -> Vec<f32> {
                 }
             }
         }
-    };
-    let image_len = shape.image_len();
-    if parallel(patch_grads.len()) {
-        grads.par_chunks_mut(image_len).enumerate().for_each(fold);
-    } else {
-        grads.chunks_mut(image_len).enumerate().for_each(fold);
-    }
+    });
     grads
 }
 
@@ -186,22 +173,16 @@ pub fn to_batch_major(
     if out.is_empty() {
         return out;
     }
-    let move_image = |(b, image): (usize, &mut [f32])| {
+    let values = out.len();
+    let images = out.chunks_mut(filters * positions).enumerate();
+    for_each_task(values, images, |(b, image)| {
         for (f, plane) in image.chunks_exact_mut(positions).enumerate() {
             let from = &filter_major[(f * batch + b) * positions..][..positions];
             for (o, v) in plane.iter_mut().zip(from) {
                 *o = v + bias[f];
             }
         }
-    };
-    let image_len = filters * positions;
-    if parallel(out.len()) {
-        out.par_chunks_mut(image_len)
-            .enumerate()
-            .for_each(move_image);
-    } else {
-        out.chunks_mut(image_len).enumerate().for_each(move_image);
-    }
+    });
     out
 }
 
@@ -224,19 +205,13 @@ pub fn to_filter_major(
     if out.is_empty() {
         return out;
     }
-    let move_filter = |(f, rows): (usize, &mut [f32])| {
+    let values = out.len();
+    let filter_rows = out.chunks_mut(batch * positions).enumerate();
+    for_each_task(values, filter_rows, |(f, rows)| {
         for (b, plane) in rows.chunks_exact_mut(positions).enumerate() {
             plane.copy_from_slice(&batch_major[(b * filters + f) * positions..][..positions]);
         }
-    };
-    let filter_len = batch * positions;
-    if parallel(out.len()) {
-        out.par_chunks_mut(filter_len)
-            .enumerate()
-            .for_each(move_filter);
-    } else {
-        out.chunks_mut(filter_len).enumerate().for_each(move_filter);
-    }
+    });
     out
 }
 

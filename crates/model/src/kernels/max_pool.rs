@@ -20,9 +20,7 @@
 //! non-decreasing activation: ReLU, or leaky ReLU with `slope >= 0`. [`PoolActivation::monotone`]
 //! says so and the caller checks it.
 
-use rayon::prelude::*;
-
-use super::threads::parallel;
+use super::threads::for_each_task;
 
 /// The activation fused after the pool.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -231,41 +229,15 @@ pub fn max_pool_activate(
     }
     let task = planes_per_task(shape);
     let (in_chunk, out_chunk) = (task * shape.in_plane(), task * shape.out_plane());
-    let parallel = parallel(input.len());
-    match codes.as_mut() {
-        Some(codes) => {
-            let pool = |((i, o), c): ((&[f32], &mut [f32]), &mut [u8])| {
-                forward_planes(shape, act, i, o, Some(c))
-            };
-            if parallel {
-                input
-                    .par_chunks(in_chunk)
-                    .zip(out.par_chunks_mut(out_chunk))
-                    .zip(codes.par_chunks_mut(out_chunk))
-                    .for_each(pool);
-            } else {
-                input
-                    .chunks(in_chunk)
-                    .zip(out.chunks_mut(out_chunk))
-                    .zip(codes.chunks_mut(out_chunk))
-                    .for_each(pool);
-            }
-        }
-        None => {
-            let pool = |(i, o): (&[f32], &mut [f32])| forward_planes(shape, act, i, o, None);
-            if parallel {
-                input
-                    .par_chunks(in_chunk)
-                    .zip(out.par_chunks_mut(out_chunk))
-                    .for_each(pool);
-            } else {
-                input
-                    .chunks(in_chunk)
-                    .zip(out.chunks_mut(out_chunk))
-                    .for_each(pool);
-            }
-        }
-    }
+    // One code chunk per output chunk when the codes are kept.
+    let mut code_chunks = codes.as_mut().map(|codes| codes.chunks_mut(out_chunk));
+    let tasks = input
+        .chunks(in_chunk)
+        .zip(out.chunks_mut(out_chunk))
+        .map(|(i, o)| (i, o, code_chunks.as_mut().and_then(Iterator::next)));
+    for_each_task(input.len(), tasks, |(i, o, c)| {
+        forward_planes(shape, act, i, o, c)
+    });
     (out, codes)
 }
 
@@ -290,21 +262,14 @@ pub fn max_pool_activate_backward(
     }
     let task = planes_per_task(shape);
     let (in_chunk, out_chunk) = (task * shape.in_plane(), task * shape.out_plane());
-    let unpool =
-        |((gi, go), c): ((&mut [f32], &[f32]), &[u8])| backward_planes(shape, act, go, c, gi);
-    if parallel(grad_in.len()) {
-        grad_in
-            .par_chunks_mut(in_chunk)
-            .zip(grad_out.par_chunks(out_chunk))
-            .zip(codes.par_chunks(out_chunk))
-            .for_each(unpool);
-    } else {
-        grad_in
-            .chunks_mut(in_chunk)
-            .zip(grad_out.chunks(out_chunk))
-            .zip(codes.chunks(out_chunk))
-            .for_each(unpool);
-    }
+    let values = grad_in.len();
+    let tasks = grad_in
+        .chunks_mut(in_chunk)
+        .zip(grad_out.chunks(out_chunk))
+        .zip(codes.chunks(out_chunk));
+    for_each_task(values, tasks, |((gi, go), c)| {
+        backward_planes(shape, act, go, c, gi)
+    });
     grad_in
 }
 
