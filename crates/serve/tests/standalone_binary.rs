@@ -3,12 +3,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use common::{STARTUP, agent, seven_png};
+use common::{STARTUP, ServerProcess, agent, serve_command, seven_png};
 
 /// Longest wait for one HTTP answer.
 const REQUEST: Duration = Duration::from_secs(30);
@@ -26,57 +24,28 @@ impl Drop for Server {
 #[test]
 fn installed_binary_serves_the_built_in_model_from_an_empty_directory() {
     let cwd = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_serve"))
-        // Port 0: the OS picks a free loopback port, which the startup line reports.
-        .args(["--addr", "127.0.0.1:0"])
-        .current_dir(cwd.path())
-        .env_remove("MNIST_CNN_MODEL")
-        // With `--features wgpu` the default device would be the GPU; this test is about files.
-        .env("BURN_DEVICE", "flex")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut server = Server(child);
-
-    // Read stdout on a thread, so that waiting for the startup line has a deadline.
-    let (lines_tx, lines_rx) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let startup = match lines_rx.recv_timeout(STARTUP) {
-        Ok(line) => line,
-        Err(err) => {
-            let status = server.0.try_wait().unwrap();
-            panic!("no startup line within {STARTUP:?} ({err}); server status: {status:?}");
-        }
-    };
-    assert!(
-        startup.ends_with("(model: built-in artifacts/mnist-cnn)"),
-        "{startup}"
+    // Port 0: the OS picks a free loopback port, which the startup line reports.
+    let server = ServerProcess::spawn(
+        serve_command()
+            .args(["--addr", "127.0.0.1:0"])
+            .current_dir(cwd.path()),
     );
-    let base = startup
-        .strip_prefix("serving ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("unexpected startup line: {startup}"));
+    assert!(
+        server
+            .startup
+            .ends_with("(model: built-in artifacts/mnist-cnn)"),
+        "{}",
+        server.startup
+    );
 
     let mut response = agent(REQUEST)
-        .post(format!("{base}/api/predict"))
+        .post(format!("{}/api/predict", server.base))
         .header("content-type", "image/png")
         .send(&seven_png()[..])
         .unwrap();
     let body: serde_json::Value =
         serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
     assert_eq!(body["label"], 7, "{body}");
-
-    drop(server);
-    // The server is gone, so its stdout is closed and the reader ends.
-    reader.join().unwrap();
 }
 
 /// A parent that stops reading (`serve | head -1`, or the load example, which read the first
@@ -89,10 +58,8 @@ fn a_closed_stdout_does_not_stop_the_server() {
         .local_addr()
         .unwrap()
         .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_serve"))
+    let mut child = serve_command()
         .args(["--addr", &format!("127.0.0.1:{port}")])
-        .env_remove("MNIST_CNN_MODEL")
-        .env("BURN_DEVICE", "flex")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -12,12 +12,25 @@ use std::time::Duration;
 /// Longest wait for the server's startup line (it loads the model first).
 pub const STARTUP: Duration = Duration::from_secs(60);
 
+/// The built `serve` program on the CPU, without the model variable of the environment the
+/// tests run in.
+pub fn serve_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_serve"));
+    command
+        .env_remove("MNIST_CNN_MODEL")
+        // With `--features wgpu` the default device would be the GPU.
+        .env("BURN_DEVICE", "flex");
+    command
+}
+
 /// The built `serve` program, killed however the test ends.
 pub struct ServerProcess {
     /// The child.
     pub child: Child,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
+    /// Its first stdout line (`serving URL ...`).
+    pub startup: String,
     /// Its stdout after the startup line.
     pub lines: mpsc::Receiver<String>,
 }
@@ -25,11 +38,13 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `serve --addr 127.0.0.1:0 ARGS` on the CPU and waits for its startup line.
     pub fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_serve"))
-            .args(["--addr", "127.0.0.1:0"])
-            .args(args)
-            .env_remove("MNIST_CNN_MODEL")
-            .env("BURN_DEVICE", "flex")
+        Self::spawn(serve_command().args(["--addr", "127.0.0.1:0"]).args(args))
+    }
+
+    /// Starts `command` (a [`serve_command`] with its arguments) with its stdout piped to a
+    /// reader thread, and waits for its startup line.
+    pub fn spawn(command: &mut Command) -> Self {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -46,16 +61,21 @@ impl ServerProcess {
         let mut server = Self {
             child,
             base: String::new(),
+            startup: String::new(),
             lines,
         };
-        let startup = server
-            .lines
-            .recv_timeout(STARTUP)
-            .unwrap_or_else(|e| panic!("no startup line within {STARTUP:?}: {e}"));
-        server.base = startup
+        server.startup = match server.lines.recv_timeout(STARTUP) {
+            Ok(line) => line,
+            Err(err) => {
+                let status = server.child.try_wait();
+                panic!("no startup line within {STARTUP:?} ({err}); server status: {status:?}");
+            }
+        };
+        server.base = server
+            .startup
             .strip_prefix("serving ")
             .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("unexpected startup line: {startup}"))
+            .unwrap_or_else(|| panic!("unexpected startup line: {}", server.startup))
             .to_owned();
         server
     }
