@@ -334,6 +334,21 @@ mod tests {
     }
 
     #[test]
+    fn products_too_large_to_allocate_are_refused_before_any_work() {
+        // Rows that never step (stride 0) let one value stand for a matrix of any height.
+        let one = [1.0f32];
+        let tall = MatRef::strided(&one, 1 << 40, 1, 0, 1).unwrap();
+        let wide = MatRef::strided(&one, 1, 1 << 40, 1, 0).unwrap();
+        assert_eq!(
+            product(tall, wide),
+            Err(ShapeError::TooLarge {
+                rows: 1 << 40,
+                cols: 1 << 40
+            })
+        );
+    }
+
+    #[test]
     fn empty_sums_are_zero_and_empty_products_empty() {
         let none: [f32; 0] = [];
         let lhs = MatRef::row_major(&none, 2, 0).unwrap();
